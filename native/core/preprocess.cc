@@ -1,0 +1,1 @@
+// preprocessing kernels: no Node dependency

@@ -1,0 +1,6 @@
+#pragma once
+#include <napi.h>
+
+namespace int8detect {
+void InitPreprocess(Napi::Env env, Napi::Object exports);
+}  // namespace int8detect
