@@ -55,6 +55,11 @@ export interface DetectOptions {
   classes?: readonly number[];
   /** Suppress across classes instead of within each class (default false: class-aware NMS). */
   classAgnostic?: boolean;
+  /**
+   * Keep every class above the threshold for a box, not only its best one (default false). COCO
+   * evaluation uses it, as Ultralytics' validator does; live detection rarely wants it.
+   */
+  multiLabel?: boolean;
 }
 
 export type ResolvedDetectOptions = Required<Omit<DetectOptions, 'classes'>> & { classes?: readonly number[] };
