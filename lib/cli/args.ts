@@ -1,0 +1,81 @@
+/** Argument parsing shared by the commands: node's parseArgs, with errors a person can act on. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { BackendName } from '../backends/backend';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseCommandArgs(argv: string[], options: OptionSpec, allowPositionals: boolean): ParsedArgs {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function requireString(value: unknown, flag: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+export function parseNumber(value: unknown, flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new UsageError(`${flag} expects ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}, got ${String(value)}`);
+  }
+  return n;
+}
+
+export function parseBackend(value: unknown): 'auto' | BackendName {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 'onnxruntime' || value === 'openvino' || value === 'tensorrt') return value;
+  throw new UsageError(`--backend expects auto, onnxruntime, openvino or tensorrt, got ${String(value)}`);
+}
+
+/** Engine options every model-running command shares. */
+export const engineFlags = {
+  model: { type: 'string', short: 'm' },
+  backend: { type: 'string', short: 'b' },
+  device: { type: 'string' },
+  family: { type: 'string' },
+  labels: { type: 'string' },
+  threads: { type: 'string' },
+  concurrency: { type: 'string' },
+} as const satisfies OptionSpec;
+
+export const engineFlagsHelp = `  -m, --model PATH       ONNX model (YOLOX, YOLOv5, YOLOv8 or YOLO11 export)
+  -b, --backend NAME     auto (default), onnxruntime, openvino or tensorrt
+      --device NAME      backend device (onnxruntime: cpu)
+      --family NAME      yolox, yolov5 or yolov8 when the model does not say it
+      --labels PATH      class names: one a line, or a JSON array/object
+      --threads N        CPU threads per inference (default: cores / concurrency)
+      --concurrency N    inferences in flight at once (default 1)`;
+
+export function engineOptionsFrom(values: Record<string, unknown>) {
+  const family = values.family as string | undefined;
+  if (family !== undefined && !['yolox', 'yolov5', 'yolov8'].includes(family)) {
+    throw new UsageError(`--family expects yolox, yolov5 or yolov8, got ${family}`);
+  }
+  return {
+    model: requireString(values.model, '--model'),
+    backend: parseBackend(values.backend),
+    ...(values.device !== undefined ? { device: values.device as string } : {}),
+    ...(family !== undefined ? { family: family as 'yolox' | 'yolov5' | 'yolov8' } : {}),
+    ...(values.labels !== undefined ? { labels: values.labels as string } : {}),
+    ...(values.threads !== undefined ? { threads: parseNumber(values.threads, '--threads', { integer: true, min: 1 }) } : {}),
+    ...(values.concurrency !== undefined ? { concurrency: parseNumber(values.concurrency, '--concurrency', { integer: true, min: 1 }) } : {}),
+  };
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * The int8-detect command. One file per subcommand under commands/; this file only dispatches
+ * and turns every failure into one line on stderr and a non-zero exit.
+ */
+import { Int8DetectError } from '../errors';
+import { UsageError } from './args';
+import { benchCommand } from './commands/bench';
+import { detectCommand } from './commands/detect';
+import { evalCommand } from './commands/eval';
+import { probeCommand } from './commands/probe';
+
+export interface Command {
+  name: string;
+  summary: string;
+  help: string;
+  run(argv: string[]): Promise<void>;
+}
+
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand];
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: int8-detect <command> [options]',
+    '',
+    'Object detection in INT8 on ONNX Runtime (CPU), OpenVINO and TensorRT.',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'int8-detect <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    process.stdout.write(`${(require('../../../package.json') as { version: string }).version}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`int8-detect: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    await command.run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`int8-detect ${command.name}: ${err.message} (see 'int8-detect ${command.name} --help')\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`int8-detect ${command.name}: ${message}\n`);
+    if (process.env.INT8_DETECT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return err instanceof Int8DetectError ? 1 : 3;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`int8-detect: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}
