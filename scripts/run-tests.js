@@ -5,7 +5,8 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-const avaCli = require.resolve('ava/entrypoints/cli.mjs');
+// ava 7 exports no path to its CLI entry; it sits beside the main entry point.
+const avaCli = path.join(path.dirname(require.resolve('ava')), 'cli.mjs');
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], {
   cwd: path.resolve(__dirname, '..'),
   stdio: ['ignore', 'pipe', 'inherit'],
