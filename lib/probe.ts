@@ -8,9 +8,10 @@ import type * as OnnxRuntime from 'onnxruntime-node';
 import { cpuInfo, type CpuInfo } from './cpu';
 import { Int8DetectError, invalidArgument } from './errors';
 import { detectJetson, type JetsonInfo } from './jetson';
+import type { BackendName } from './backends/backend';
 import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native';
 
-export type BackendName = 'tensorrt' | 'openvino' | 'onnxruntime';
+export type { BackendName };
 
 export interface BackendProbe {
   available: boolean;
