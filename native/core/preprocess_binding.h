@@ -1,3 +1,4 @@
+// N-API glue for the preprocessing kernels: preprocessSync(job) and preprocess(job) -> Promise.
 #pragma once
 #include <napi.h>
 
