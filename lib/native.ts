@@ -64,6 +64,50 @@ export interface NativeCudaProbe {
   devices: NativeCudaDevice[];
 }
 
+/** A clipping range as the native calibration code returns it. */
+export interface NativeRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * One streaming histogram of a tensor's values (native/core/calibration/histogram.h): power-of-two
+ * bin widths on a lattice through 0, widened as batches exceed it; the values are never kept.
+ */
+export interface NativeHistogram {
+  /** Counts a batch in; returns how many values are NaN or infinite (then nothing was counted). */
+  add(values: Float32Array): number;
+  /** Adds the counts of another histogram with as many bins. */
+  merge(other: NativeHistogram): void;
+  rangeMinMax(symmetric: boolean): NativeRange;
+  /** percentile in (0, 100]. */
+  rangePercentile(percentile: number, symmetric: boolean): NativeRange;
+  rangeEntropy(symmetric: boolean): NativeRange;
+  /** Mean squared error of fake-quantizing the histogram with [min, max] in 8 bits. */
+  quantizationError(min: number, max: number, symmetric: boolean): number;
+  histogram(): { start: number; binWidth: number; counts: Float64Array };
+  readonly count: number;
+  /** NaN until the first value. */
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface NativeCalibrationBridgeTest {
+  /** Resolves (or returns) a Float32Array of exactly elementsPerBatch values, or null at the end. */
+  pull: () => Float32Array | null | Promise<Float32Array | null>;
+  elementsPerBatch: number;
+  timeoutMs: number;
+  maxBatches: number;
+}
+
+export interface NativeCalibrationBridgeResult {
+  batches: number;
+  /** Per batch, as the worker thread received it: the sum of its values and its first value. */
+  sums: number[];
+  firsts: number[];
+  ended: 'end' | 'limit';
+}
+
 export interface CoreAddon {
   /** Letterbox, convert colour and layout, normalise: synchronous, for small frames. */
   preprocessSync(job: NativePreprocessJob): void;
@@ -71,6 +115,18 @@ export interface CoreAddon {
   preprocess(job: NativePreprocessJob): Promise<void>;
   /** Load the CUDA driver at run time (no build dependency on CUDA) and list its devices. */
   cudaProbe(): NativeCudaProbe;
+  /**
+   * Test entry point of the calibrator bridge TensorRT's getBatch uses: a worker thread pulls batches
+   * from `pull` until null, `maxBatches`, a timeout, an abort or a failure (rejects with code
+   * 'ERR_CALIBRATION' and reason 'timeout' | 'aborted' | 'failed').
+   */
+  testCalibrationBridge(options: NativeCalibrationBridgeTest): { promise: Promise<NativeCalibrationBridgeResult>; abort(reason?: string): void };
+  /** A histogram collector with `bins` bins (2..2^24). */
+  Histogram: new (bins: number) => NativeHistogram;
+  /** Symmetric per-channel INT8 scales along `axis`; throws (code ERR_ARGUMENT) on NaN/Inf weights. */
+  perChannelScales(weights: Float32Array, dims: readonly number[], axis: number): Float32Array;
+  /** round-half-even(w / scale[c]) saturated to [-127, 127]. */
+  quantizePerChannel(weights: Float32Array, dims: readonly number[], axis: number, scales: Float32Array): Int8Array;
   compiled: { core: true };
   napiVersion: number;
 }
