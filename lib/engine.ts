@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { BackendName, BackendSession, InputTensor, Precision, RawTensor, TensorInfo } from './backends/backend';
 import { backendImplementation } from './backends/registry';
+import type { TensorRtBackendOptions } from './backends/tensorrt';
 import { config } from './config';
 import { postprocess, resolveDetectOptions } from './detect/postprocess';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
@@ -21,8 +22,8 @@ import { ItemPool } from './pool';
 import { chooseBackend, probe } from './probe';
 
 export interface EngineOptions {
-  /** Path of the model: an ONNX file (YOLOX, YOLOv5, YOLOv8 or YOLO11 export). */
-  model: string;
+  /** The model: an ONNX file's path (YOLOX, YOLOv5, YOLOv8 or YOLO11 export), or its bytes. */
+  model: string | Uint8Array;
   /** Which runtime runs it; 'auto' (default) picks TensorRT on an NVIDIA GPU, else OpenVINO, else ONNX Runtime. */
   backend?: 'auto' | BackendName;
   /** Backend device ('cpu' for onnxruntime); the backend's default when absent. */
@@ -46,6 +47,8 @@ export interface EngineOptions {
   detect?: DetectOptions;
   /** ONNX Runtime only: write its per-operator profile to files starting with this prefix. */
   profileFilePrefix?: string;
+  /** TensorRT only: calibration, plan cache, workspace, DLA (see docs/tensorrt.md). */
+  tensorrt?: TensorRtBackendOptions;
 }
 
 export interface EngineInfo {
@@ -80,8 +83,12 @@ export interface Engine {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-async function readModelFile(modelPath: unknown): Promise<{ bytes: Buffer; info: ModelInfo }> {
-  if (typeof modelPath !== 'string' || modelPath.length === 0) throw invalidArgument('a model file path', 'options.model', modelPath);
+/** What messages call a model given as bytes. */
+const IN_MEMORY_MODEL = '<in-memory model>';
+
+async function readModelFile(modelPath: unknown): Promise<{ bytes: Uint8Array; info: ModelInfo }> {
+  if (modelPath instanceof Uint8Array) return { bytes: modelPath, info: parseModel(modelPath, IN_MEMORY_MODEL) };
+  if (typeof modelPath !== 'string' || modelPath.length === 0) throw invalidArgument('a model file path or its bytes', 'options.model', modelPath);
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(modelPath);
@@ -90,10 +97,14 @@ async function readModelFile(modelPath: unknown): Promise<{ bytes: Buffer; info:
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
     throw new Int8DetectError('ERR_MODEL', `Cannot read the model ${modelPath}: ${why}`, { cause: err });
   }
+  return { bytes, info: parseModel(bytes, modelPath) };
+}
+
+function parseModel(bytes: Uint8Array, name: string): ModelInfo {
   try {
-    return { bytes, info: readModelInfo(bytes) };
+    return readModelInfo(bytes);
   } catch (err) {
-    if (err instanceof Int8DetectError) throw new Int8DetectError('ERR_MODEL', `${modelPath}: ${err.message}`, { cause: err });
+    if (err instanceof Int8DetectError) throw new Int8DetectError('ERR_MODEL', `${name}: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -118,18 +129,22 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const defaults = resolveDetectOptions(options.detect);
 
   const { bytes, info } = await readModelFile(options.model);
+  const modelName = typeof options.model === 'string' ? options.model : IN_MEMORY_MODEL;
   const choice = chooseBackend(await probe(), requested);
   const quantized = isQuantizedModel(countGraphOps(bytes));
-  const served: Precision = quantized ? 'int8' : 'fp32';
-  if ((precision === 'int8' && !quantized) || precision === 'fp16') {
+  // TensorRT builds FP16 and (with a calibrator or cache) implicit INT8 engines from a float model;
+  // the other backends run a model as it is: a Q/DQ model in INT8, a float model in FP32.
+  const builds = choice.backend === 'tensorrt';
+  const served: Precision = quantized ? 'int8' : builds && precision !== 'auto' ? precision : 'fp32';
+  if (!builds && ((precision === 'int8' && !quantized) || precision === 'fp16')) {
     throw new Int8DetectError(
       'ERR_ARGUMENT',
-      `precision '${precision}' was requested, but ${options.model} is a float model and the ${choice.backend} backend runs models as they are; ` +
-        `quantize it first (a Q/DQ ONNX model runs in INT8), or ask for precision 'fp32' or 'auto'`,
+      `precision '${precision}' was requested, but ${modelName} is a float model and the ${choice.backend} backend runs models as they are; ` +
+        `quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for precision 'fp32' or 'auto'`,
     );
   }
   const session = await backendImplementation(choice.backend).open({
-    modelPath: options.model,
+    modelPath: modelName,
     modelBytes: bytes,
     device: options.device,
     precision: served,
@@ -137,6 +152,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     threads,
     cacheDir: config.cacheDir,
     ...(options.profileFilePrefix !== undefined ? { profileFilePrefix: options.profileFilePrefix } : {}),
+    ...(options.tensorrt !== undefined ? { tensorrt: options.tensorrt } : {}),
   });
   let profile: ModelProfile;
   try {
@@ -152,14 +168,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
   const precisionReason = quantized
     ? `the model is quantized (QuantizeLinear/DequantizeLinear nodes): it runs in INT8`
-    : `the model is a float model: it runs in FP32 as given`;
+    : served !== 'fp32'
+      ? `${served.toUpperCase()} was requested and TensorRT builds it from the float model`
+      : `the model is a float model: it runs in FP32 as given`;
   return new DetectionEngine(session, profile, defaults, {
     backend: session.backend,
     device: session.device,
     precision: session.precision,
     runtimeVersion: session.runtimeVersion,
     model: {
-      path: path.resolve(options.model),
+      path: typeof options.model === 'string' ? path.resolve(options.model) : IN_MEMORY_MODEL,
       family: profile.family,
       inputs: session.inputs,
       outputs: session.outputs,

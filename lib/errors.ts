@@ -10,7 +10,10 @@ export type Int8DetectErrorCode =
   | 'ERR_BACKEND_UNAVAILABLE' // a backend that cannot run here
   | 'ERR_DISPOSED' // a call on an engine that was disposed
   | 'ERR_NATIVE' // the native addon failed or could not load
-  | 'ERR_INFERENCE'; // the runtime failed while running the model
+  | 'ERR_INFERENCE' // the runtime failed while running the model
+  | 'ERR_CALIBRATION' // calibration data that cannot be used, or a calibrator that failed, stalled or was aborted
+  | 'ERR_ENGINE_BUILD' // a runtime could not build an engine from the model
+  | 'ERR_VIDEO'; // a video source that cannot be opened, decoded or kept up
 
 export class Int8DetectError extends Error {
   readonly code: Int8DetectErrorCode;

@@ -10,6 +10,8 @@ import { Int8DetectError, invalidArgument } from './errors';
 import { detectJetson, type JetsonInfo } from './jetson';
 import type { BackendName } from './backends/backend';
 import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native';
+import { tensorRtModuleStatus } from './tensorrt/module-loader';
+import { decodeTensorRtVersion, formatTensorRtVersion } from './tensorrt/version';
 
 export type { BackendName };
 
@@ -92,9 +94,26 @@ function optionalModuleReason(backend: 'openvino' | 'tensorrt', title: string, r
   );
 }
 
+/**
+ * TensorRT's module is loaded by explicit path after a test load in a child process (a driver
+ * mismatch must not crash this one); its CUDA runtime then says which GPUs it can use.
+ */
 function probeTensorRt(context: ProbeContext): BackendProbe {
-  const moduleReason = optionalModuleReason('tensorrt', 'TensorRT', 'TensorRT (headers and libraries) and the CUDA toolkit');
-  return { available: false, reason: `${moduleReason}. ${describeCuda(context.cuda, context.jetson)}`, devices: [] };
+  const cuda = describeCuda(context.cuda, context.jetson);
+  const status = tensorRtModuleStatus({ refresh: true });
+  if (!status.loaded) {
+    const moduleReason = status.built
+      ? status.reason
+      : optionalModuleReason('tensorrt', 'TensorRT', 'TensorRT (headers and libraries) and the CUDA toolkit');
+    return { available: false, reason: `${moduleReason}. ${cuda}`, devices: [] };
+  }
+  const version = formatTensorRtVersion(decodeTensorRtVersion(status.info.libraryVersion));
+  const devices = status.info.devices.map((d) => `${d.name} (cuda:${d.index}, compute capability ${d.computeCapability})`);
+  if (devices.length === 0) {
+    const why = status.info.cudaError ?? 'the CUDA runtime reports no devices';
+    return { available: false, version, reason: `TensorRT ${version} loaded, but no GPU is usable: ${why}. ${cuda}`, devices: [] };
+  }
+  return { available: true, version, devices };
 }
 
 function probeOpenVino(): BackendProbe {

@@ -5,6 +5,8 @@
 import { Int8DetectError } from '../errors';
 import type { Backend, BackendName } from './backend';
 import { onnxRuntimeBackend } from './onnxruntime';
+import { tensorRtBackend } from './tensorrt';
+import { tensorRtModuleStatus } from '../tensorrt/module-loader';
 
 const builtIn: Partial<Record<BackendName, Backend>> = {
   onnxruntime: onnxRuntimeBackend,
@@ -12,6 +14,12 @@ const builtIn: Partial<Record<BackendName, Backend>> = {
 
 /** The implementation of a backend that probe() found available. */
 export function backendImplementation(name: BackendName): Backend {
+  // TensorRT is registered only once its separately built module has loaded (tested in a child process first).
+  if (name === 'tensorrt') {
+    const status = tensorRtModuleStatus();
+    if (!status.loaded) throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `The tensorrt backend cannot run here: ${status.reason}`);
+    return tensorRtBackend;
+  }
   const backend = builtIn[name];
   if (!backend) {
     throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `The ${name} backend is not part of this build of int8-detect`);

@@ -1,0 +1,78 @@
+/**
+ * A TensorRT engine as a BackendSession: a pool of execution slots (each an execution context
+ * with its own CUDA stream and pinned buffers), so concurrent run() calls execute concurrently,
+ * one per slot, and the rest wait in FIFO order.
+ */
+import { Int8DetectError } from '../errors';
+import { ItemPool } from '../pool';
+import type { NativeEngineHandle, NativeRunOutput } from '../tensorrt/native-types';
+import type { BackendSession, InputTensor, Precision, RawTensor, RunResult, TensorData, TensorInfo } from './backend';
+
+function typedArrayOf(output: NativeRunOutput): TensorData {
+  switch (output.type) {
+    case 'float32':
+      return new Float32Array(output.data);
+    case 'int32':
+      return new Int32Array(output.data);
+    case 'int64':
+      return new BigInt64Array(output.data);
+    case 'int8':
+      return new Int8Array(output.data);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(output.data);
+    default:
+      throw new Int8DetectError('ERR_INFERENCE', `TensorRT output '${output.name}' has the type ${output.type}, which int8-detect cannot read`);
+  }
+}
+
+export class TensorRtSession implements BackendSession {
+  readonly backend = 'tensorrt' as const;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly concurrency: number;
+  private readonly slots: ItemPool<number>;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private disposing: Promise<void> | undefined;
+
+  constructor(
+    private readonly handle: NativeEngineHandle,
+    readonly device: string,
+    readonly precision: Precision,
+    readonly runtimeVersion: string,
+  ) {
+    this.inputs = handle.tensors.filter((t) => t.input).map((t) => ({ name: t.name, type: t.type, dims: t.dims }));
+    this.outputs = handle.tensors.filter((t) => !t.input).map((t) => ({ name: t.name, type: t.type, dims: t.dims }));
+    this.concurrency = handle.slots;
+    this.slots = new ItemPool(Array.from({ length: handle.slots }, (_, i) => i));
+  }
+
+  async run(inputs: Record<string, InputTensor>): Promise<RunResult> {
+    if (this.disposing) throw new Int8DetectError('ERR_DISPOSED', 'This TensorRT session has been disposed');
+    this.inFlight++;
+    const slot = await this.slots.acquire();
+    try {
+      const feeds = Object.entries(inputs).map(([name, tensor]) => ({ name, dims: tensor.dims, data: tensor.data }));
+      const outputs = await this.handle.run(slot, feeds);
+      const byName: Record<string, RawTensor> = {};
+      for (const output of outputs) byName[output.name] = { name: output.name, type: output.type, dims: output.dims, data: typedArrayOf(output) };
+      // The inputs were copied into pinned memory: the caller's buffers are handed back untouched.
+      return { outputs: byName, inputs };
+    } finally {
+      this.slots.release(slot);
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idle) this.idle();
+    }
+  }
+
+  dispose(): Promise<void> {
+    if (!this.disposing) {
+      this.disposing = (async () => {
+        if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+        this.handle.dispose();
+      })();
+    }
+    return this.disposing;
+  }
+}
