@@ -1,0 +1,50 @@
+/** Who produces and who consumes each tensor of a graph: the lookups every graph analysis needs. */
+import type { OnnxGraph, OnnxNode, OnnxTensor } from './model';
+
+export interface GraphIndex {
+  /** The node that writes each tensor (graph inputs and initializers have none). */
+  producer: Map<string, OnnxNode>;
+  /** The nodes that read each tensor, in graph order (a node reading a tensor twice appears once). */
+  consumers: Map<string, OnnxNode[]>;
+  initializers: Map<string, OnnxTensor>;
+  graphInputs: Set<string>;
+  graphOutputs: Set<string>;
+  /** A unique, stable key per node: its name, or `#<index>` when it has none. */
+  nodeKey: Map<OnnxNode, string>;
+}
+
+export function indexGraph(graph: OnnxGraph): GraphIndex {
+  const producer = new Map<string, OnnxNode>();
+  const consumers = new Map<string, OnnxNode[]>();
+  const nodeKey = new Map<OnnxNode, string>();
+  const seenKeys = new Set<string>();
+  graph.nodes.forEach((node, index) => {
+    let key = node.name || `#${index}`;
+    if (seenKeys.has(key)) key = `${key}#${index}`;
+    seenKeys.add(key);
+    nodeKey.set(node, key);
+    for (const output of node.outputs) if (output) producer.set(output, node);
+    for (const input of new Set(node.inputs)) {
+      if (!input) continue;
+      const list = consumers.get(input);
+      if (list) list.push(node);
+      else consumers.set(input, [node]);
+    }
+  });
+  return {
+    producer,
+    consumers,
+    initializers: new Map(graph.initializers.map((t) => [t.name, t])),
+    // Old exporters list initializers among the inputs too; those are weights, not fed at run time.
+    graphInputs: new Set(graph.inputs.map((i) => i.name).filter((name) => !graph.initializers.some((t) => t.name === name))),
+    graphOutputs: new Set(graph.outputs.map((o) => o.name)),
+    nodeKey,
+  };
+}
+
+/** A tensor whose value is fixed in the file: an initializer, or the output of a Constant node. */
+export function isConstant(index: GraphIndex, tensor: string): boolean {
+  if (index.initializers.has(tensor)) return true;
+  const node = index.producer.get(tensor);
+  return node !== undefined && node.opType === 'Constant' && node.domain === '';
+}

@@ -1,0 +1,150 @@
+/**
+ * Statistics collection: the FP32 model, with every tensor to quantize added to its outputs, runs
+ * on ONNX Runtime CPU (in a worker thread) over the calibrator's batches, and each exposed tensor
+ * is streamed into its ActivationStatistics (running range and histogram, native). Nothing is
+ * kept between batches but the statistics, so memory does not grow with the calibration set.
+ */
+import type { InputTensor, RawTensor } from '../backends/backend';
+import { onnxRuntimeBackend } from '../backends/onnxruntime';
+import { config } from '../config';
+import { Int8DetectError, invalidArgument } from '../errors';
+import { cloneModel, DataType, encodeModel, tensorTypeBytes, type OnnxModel } from '../onnx/model';
+import { abortError } from './calibrator';
+import { ActivationStatistics } from './statistics';
+import type { CalibrationBatch, Calibrator } from './types';
+
+export interface CollectOptions {
+  /** Tensors to gather statistics for (activations: node outputs or graph inputs). */
+  tensors: readonly string[];
+  /**
+   * Further tensors to gather statistics for where they turn out to be float32 (others are
+   * dropped): e.g. every tensor of the network, for a TensorRT calibration cache.
+   */
+  optionalTensors?: readonly string[];
+  /** Further tensors whose shapes are wanted (for counting multiply-accumulates), without statistics. */
+  shapeTensors?: readonly string[];
+  /** Histogram bins and percentile for the statistics (the statistics module's defaults otherwise). */
+  bins?: number;
+  percentile?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { frames: number; total?: number; batches: number }) => void;
+  /** CPU threads for ONNX Runtime (default: all cores). */
+  threads?: number;
+}
+
+export interface CollectedStatistics {
+  statistics: Map<string, ActivationStatistics>;
+  /** Each exposed tensor's shape for one frame (batch dimension 1). */
+  shapes: Map<string, number[]>;
+  frames: number;
+  batches: number;
+  seconds: number;
+}
+
+/** The model with `tensors` added to its graph outputs (those that are not already outputs or inputs). */
+export function exposeTensors(model: OnnxModel, tensors: Iterable<string>): OnnxModel {
+  const out = cloneModel(model);
+  const present = new Set([...out.graph.outputs.map((o) => o.name), ...out.graph.inputs.map((i) => i.name)]);
+  const produced = new Set(out.graph.nodes.flatMap((n) => n.outputs));
+  for (const tensor of tensors) {
+    if (present.has(tensor)) continue;
+    if (!produced.has(tensor)) throw new Int8DetectError('ERR_MODEL', `Tensor '${tensor}' is not produced by any node of the model`);
+    present.add(tensor);
+    out.graph.outputs.push({ name: tensor, type: tensorTypeBytes(DataType.FLOAT), extra: [] });
+  }
+  return out;
+}
+
+/** Each batch, as the model accepts it: split into single frames for a model of fixed batch 1. */
+function* fitBatch(batch: CalibrationBatch, expected: readonly (number | string)[], inputName: string): Generator<InputTensor> {
+  const dims = batch.dims;
+  const describe = (d: readonly (number | string)[]) => `[${d.join(', ')}]`;
+  const elements = dims.reduce((a, b) => a * b, 1);
+  const wrong = (why: string) =>
+    new Int8DetectError('ERR_ARGUMENT', `Calibration batch of shape ${describe(dims)} does not fit the model input '${inputName}' of shape ${describe(expected)}: ${why}`);
+  if (!Array.isArray(dims) || dims.some((d) => !Number.isInteger(d) || d < 1)) throw invalidArgument('positive integer dims', 'batch.dims', dims);
+  if (elements !== batch.data.length) throw wrong(`the data holds ${batch.data.length} elements, the dims say ${elements}`);
+  if (dims.length !== expected.length) throw wrong(`rank ${dims.length}, expected ${expected.length}`);
+  for (let i = 1; i < dims.length; i++) {
+    if (typeof expected[i] === 'number' && expected[i] !== dims[i]) throw wrong(`dimension ${i} is ${dims[i]}, expected ${expected[i]}`);
+  }
+  const fixedBatch = typeof expected[0] === 'number' ? expected[0] : undefined;
+  if (fixedBatch === undefined || fixedBatch === dims[0]) {
+    yield { data: batch.data, dims };
+    return;
+  }
+  if (fixedBatch !== 1) throw wrong(`the model takes exactly ${fixedBatch} frames a run`);
+  const frame = elements / dims[0];
+  for (let n = 0; n < dims[0]; n++) yield { data: batch.data.subarray(n * frame, (n + 1) * frame), dims: [1, ...dims.slice(1)] };
+}
+
+export async function collectStatistics(model: OnnxModel, calibrator: Calibrator, options: CollectOptions): Promise<CollectedStatistics> {
+  if (!calibrator || typeof calibrator[Symbol.asyncIterator] !== 'function') throw invalidArgument('a Calibrator (an async iterable of batches)', 'calibrator', calibrator);
+  if (!Array.isArray(options.tensors)) throw invalidArgument('an array of tensor names', 'options.tensors', options.tensors);
+  const started = Date.now();
+  const initializerNames = new Set(model.graph.initializers.map((t) => t.name));
+  const inputNames = new Set(model.graph.inputs.map((i) => i.name).filter((name) => !initializerNames.has(name)));
+  const produced = new Set(model.graph.nodes.flatMap((n) => n.outputs));
+  const statistics = new Map<string, ActivationStatistics>();
+  const statsOptions = { ...(options.bins !== undefined ? { bins: options.bins } : {}), ...(options.percentile !== undefined ? { percentile: options.percentile } : {}) };
+  for (const tensor of options.tensors) statistics.set(tensor, new ActivationStatistics(tensor, statsOptions));
+  const optional = new Set((options.optionalTensors ?? []).filter((t) => !statistics.has(t) && (inputNames.has(t) || produced.has(t))));
+  for (const tensor of optional) statistics.set(tensor, new ActivationStatistics(tensor, statsOptions));
+  const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? [])])].filter((t) => !inputNames.has(t));
+  const augmented = encodeModel(exposeTensors(model, exposed));
+  const session = await onnxRuntimeBackend.open({
+    modelPath: '(model with calibration outputs)',
+    modelBytes: augmented,
+    precision: 'fp32',
+    concurrency: 1,
+    threads: options.threads ?? 0,
+    cacheDir: config.cacheDir,
+  });
+  const shapes = new Map<string, number[]>();
+  let frames = 0;
+  let batches = 0;
+  try {
+    const input = session.inputs[0];
+    for await (const batch of calibrator) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      if (batch.input !== input.name && session.inputs.length === 1) {
+        throw new Int8DetectError('ERR_ARGUMENT', `Calibration batch is for input '${batch.input}', but the model's input is '${input.name}'`);
+      }
+      for (const feed of fitBatch(batch, input.dims, input.name)) {
+        const { outputs } = await session.run({ [input.name]: feed });
+        if (options.signal?.aborted) throw abortError(options.signal);
+        const range: [number, number] = [frames, frames + feed.dims[0] - 1];
+        const perFrame = (dims: readonly number[]) => [1, ...dims.slice(1)];
+        // Graph inputs cannot be graph outputs: their statistics come from the batch itself.
+        const tensors: Record<string, Pick<RawTensor, 'data' | 'dims'>> = { ...outputs };
+        for (const name of inputNames) if (statistics.has(name)) tensors[name] = feed;
+        for (const [name, tensor] of Object.entries(tensors)) {
+          if (!shapes.has(name)) shapes.set(name, perFrame(tensor.dims));
+          const stats = statistics.get(name);
+          if (!stats) continue;
+          if (!(tensor.data instanceof Float32Array)) {
+            if (optional.has(name)) {
+              statistics.delete(name);
+              continue;
+            }
+            throw new Int8DetectError('ERR_MODEL', `Tensor '${name}' is not float32, so it cannot be calibrated as an activation`);
+          }
+          try {
+            stats.add(tensor.data);
+          } catch (err) {
+            // The native collector counts NaN/Inf as it bins; say which frames held them.
+            if (err instanceof Int8DetectError) throw new Int8DetectError('ERR_INFERENCE', `${err.message}, in calibration frames ${range[0]}..${range[1]}`, { cause: err });
+            throw err;
+          }
+        }
+        frames += feed.dims[0];
+      }
+      batches++;
+      options.onProgress?.({ frames, batches, ...(calibrator.size !== undefined ? { total: calibrator.size } : {}) });
+    }
+  } finally {
+    await session.dispose();
+  }
+  if (frames === 0) throw new Int8DetectError('ERR_ARGUMENT', 'The calibration set is empty: the calibrator gave no frames');
+  return { statistics, shapes, frames, batches, seconds: (Date.now() - started) / 1000 };
+}

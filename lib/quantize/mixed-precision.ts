@@ -1,0 +1,188 @@
+/**
+ * Sensitivity ranking and automatic mixed precision, written once for every backend: rank the
+ * quantized activations by how far each one alone moves the model's outputs from FP32 on
+ * held-back frames, then keep in float the fewest of the most sensitive ones that the label-free
+ * agreement check needs. NNCF's accuracy control does this with labels; this needs none.
+ */
+import type { RawTensor } from '../backends/backend';
+import { COCO_EVAL_DETECT_OPTIONS } from '../eval/evaluate-engine';
+import type { Detection } from '../detect/types';
+import type { CocoMetrics } from '../eval/coco';
+import { Int8DetectError } from '../errors';
+import { validateRawFrame, type RawFrame } from '../frame';
+import { agreementMetrics } from './agreement';
+import { candidateDetections, candidateOutputs, relativeOutputError, type CandidateEngineOptions, type HeldBackSet } from './candidate';
+import { emitQdqModel } from './emit-qdq';
+import { macCounts, type QuantizationPlan } from './plan';
+import type { OnnxModel } from '../onnx/model';
+
+export interface TensorSensitivity {
+  name: string;
+  /** Relative output error with this activation alone in INT8 (weights in INT8 too). */
+  error: number;
+}
+
+export interface MixedPrecisionTrial {
+  /** How many of the most sensitive activations stayed in float. */
+  keptFloat: number;
+  /** Agreement AP50 and mAP@[.5:.95] against FP32's detections. */
+  agreement: number;
+  agreementMap: number;
+  estimatedDrop: number;
+  passed: boolean;
+}
+
+export interface MixedPrecisionResult {
+  bytes: Uint8Array;
+  keepFloat: string[];
+  /** Every activation, most sensitive first. */
+  sensitivity: TensorSensitivity[];
+  trials: MixedPrecisionTrial[];
+  /** Agreement AP50 (INT8 scored against FP32 detections) with everything in INT8, of the chosen model, and FP32's own one-pixel-shift floor. */
+  agreement: { allInt8: number; chosen: number; floor: number };
+  estimatedDrop: number;
+  macs: { int8: number; total: number };
+  seconds: number;
+}
+
+export interface MixedPrecisionOptions {
+  fp32Model: Uint8Array;
+  model: OnnxModel;
+  plan: QuantizationPlan;
+  heldBack: HeldBackSet;
+  engineOptions: CandidateEngineOptions;
+  /** The largest mAP drop the label-free estimate may show (default 0.01). */
+  maxDrop?: number;
+  /** Frames of the held-back set used for the sensitivity ranking (default 8). */
+  sensitivityFrames?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { phase: 'reference' | 'sensitivity' | 'search'; done: number; total: number }) => void;
+}
+
+/**
+ * The label-free estimate of the mAP drop. Agreement is the candidate's AP50 scored against FP32's
+ * own confident detections (1 when it finds exactly what FP32 finds). Even FP32 does not agree
+ * with itself perfectly: shifting its input by one pixel, a change no accuracy measure would
+ * notice, already costs some agreement. That floor is measured on the same frames, and only the
+ * disagreement beyond it counts, relative to it: INT8 may move detections as much as a one-pixel
+ * shift does, and every further loss of agreement is taken as the same relative loss of mAP.
+ * Without labels the FP32 mAP is unknown; REFERENCE_MAP, high for COCO-style detectors, turns
+ * the relative loss into mAP points on the cautious side.
+ */
+export const REFERENCE_MAP = 0.5;
+
+export function estimatedDrop(agreementAp50: number, floorAp50: number, referenceMap = REFERENCE_MAP): number {
+  return (referenceMap * Math.max(0, floorAp50 - agreementAp50)) / Math.max(floorAp50, 1e-9);
+}
+
+/** FP32 against itself on the frames shifted by one pixel (zero-copy crops), boxes shifted back. */
+async function agreementFloor(
+  fp32Model: Uint8Array,
+  heldBack: HeldBackSet,
+  engineOptions: CandidateEngineOptions,
+  reference: readonly Detection[][],
+  numClasses: number,
+): Promise<CocoMetrics> {
+  const shifted = heldBack.frames.map((frame) => shiftFrame(frame));
+  const detections = await candidateDetections(fp32Model, { frames: shifted, tensors: [] }, engineOptions, COCO_EVAL_DETECT_OPTIONS);
+  const moved = detections.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
+  return agreementMetrics(reference, moved, heldBack.frames, numClasses);
+}
+
+/** The frame without its first row and column: the same pixels, one to the left and one up. */
+function shiftFrame(frame: RawFrame): RawFrame {
+  const v = validateRawFrame(frame);
+  if (v.format === 'nv12' || v.format === 'i420') {
+    throw new Int8DetectError('ERR_ARGUMENT', 'Held-back frames for the mixed-precision search must be packed RGB/BGR/RGBA/BGRA/GRAY frames');
+  }
+  const bytesPerPixel = { rgb: 3, bgr: 3, rgba: 4, bgra: 4, gray: 1 }[v.format];
+  return { data: v.data.subarray(v.stride + bytesPerPixel), width: v.width - 1, height: v.height - 1, format: v.format, stride: v.stride };
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Int8DetectError('ERR_ARGUMENT', 'The mixed-precision search was aborted');
+}
+
+export async function searchMixedPrecision(options: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
+  const started = Date.now();
+  const maxDrop = options.maxDrop ?? 0.01;
+  const { heldBack, engineOptions, plan, model } = options;
+  const sensitivityFrames = Math.min(options.sensitivityFrames ?? 8, heldBack.frames.length);
+  const sensitivitySet: HeldBackSet = { frames: heldBack.frames.slice(0, sensitivityFrames), tensors: heldBack.tensors.slice(0, sensitivityFrames) };
+  const activations = plan.activations.map((a) => a.name);
+  const numClasses = await classCount(options.fp32Model, engineOptions);
+
+  options.onProgress?.({ phase: 'reference', done: 0, total: 1 });
+  const referenceOutputs: RawTensor[][] = await candidateOutputs(options.fp32Model, sensitivitySet, engineOptions);
+  const referenceDetections: Detection[][] = await candidateDetections(options.fp32Model, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS);
+  const floor = (await agreementFloor(options.fp32Model, heldBack, engineOptions, referenceDetections, numClasses)).AP50;
+  options.onProgress?.({ phase: 'reference', done: 1, total: 1 });
+
+  const trials = new Map<number, MixedPrecisionTrial>();
+  const sensitivity: TensorSensitivity[] = [];
+  const keepSet = (k: number) => new Set(sensitivity.slice(0, k).map((s) => s.name));
+  const trial = async (k: number, keep: ReadonlySet<string>): Promise<MixedPrecisionTrial> => {
+    const known = trials.get(k);
+    if (known) return known;
+    checkAbort(options.signal);
+    const bytes = emitQdqModel(model, plan, { keepFloat: keep });
+    const detections = await candidateDetections(bytes, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS);
+    const metrics = agreementMetrics(referenceDetections, detections, heldBack.frames, numClasses);
+    const drop = estimatedDrop(metrics.AP50, floor);
+    const result = { keptFloat: k, agreement: metrics.AP50, agreementMap: metrics.mAP, estimatedDrop: drop, passed: drop <= maxDrop };
+    trials.set(k, result);
+    return result;
+  };
+
+  const allInt8 = await trial(0, new Set());
+  let chosen = allInt8;
+  if (!allInt8.passed) {
+    // Rank: each activation alone in INT8 (with every weight in INT8), the rest in float.
+    for (const [i, name] of activations.entries()) {
+      checkAbort(options.signal);
+      const keep = new Set(activations.filter((a) => a !== name));
+      const outputs = await candidateOutputs(emitQdqModel(model, plan, { keepFloat: keep }), sensitivitySet, engineOptions);
+      sensitivity.push({ name, error: relativeOutputError(referenceOutputs, outputs) });
+      options.onProgress?.({ phase: 'sensitivity', done: i + 1, total: activations.length });
+    }
+    sensitivity.sort((a, b) => b.error - a.error);
+    // The fewest most-sensitive activations in float that pass: binary search over the count,
+    // taking agreement as non-increasing in the number of INT8 tensors.
+    let lo = 1;
+    let hi = activations.length;
+    const last = await trial(hi, keepSet(hi));
+    chosen = last;
+    if (last.passed) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const t = await trial(mid, keepSet(mid));
+        options.onProgress?.({ phase: 'search', done: trials.size, total: Math.ceil(Math.log2(activations.length)) + 2 });
+        if (t.passed) hi = mid;
+        else lo = mid + 1;
+      }
+      chosen = await trial(hi, keepSet(hi));
+    }
+  }
+  const keepFloat = [...keepSet(chosen.keptFloat)];
+  const keep = new Set(keepFloat);
+  return {
+    bytes: emitQdqModel(model, plan, { keepFloat: keep }),
+    keepFloat,
+    sensitivity,
+    trials: [...trials.values()].sort((a, b) => a.keptFloat - b.keptFloat),
+    agreement: { allInt8: allInt8.agreement, chosen: chosen.agreement, floor },
+    estimatedDrop: chosen.estimatedDrop,
+    macs: macCounts(plan, keep),
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+async function classCount(model: Uint8Array, engineOptions: CandidateEngineOptions): Promise<number> {
+  const { createEngine } = await import('../engine');
+  const engine = await createEngine({ ...engineOptions, model, backend: 'onnxruntime' });
+  try {
+    return engine.info.labels.length;
+  } finally {
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The portable post-training quantizer: placement -> statistics (one pass of the FP32 model on
+ * ONNX Runtime over the calibrator) -> plan -> Q/DQ ONNX model. The result keeps the decoded
+ * model and the statistics, so callers (the mixed-precision search, the report) can build other
+ * plans and emit other Q/DQ models without running calibration again.
+ */
+import { promises as fs } from 'node:fs';
+import { Int8DetectError, invalidArgument } from '../errors';
+import { decodeModel, type OnnxModel } from '../onnx/model';
+import { raiseOpset } from '../onnx/opset';
+import { collectStatistics, type CollectedStatistics } from './collect';
+import { emitQdqModel } from './emit-qdq';
+import { placeQuantization, type IgnoredScope } from './placement';
+import { buildPlan, checkPlanOptions, macCounts, type MethodChoice, type QuantizationPlan } from './plan';
+import type { ActivationMode } from './qparams';
+import type { Calibrator } from './types';
+
+export interface QuantizeProgress {
+  phase: 'collect' | 'plan' | 'emit';
+  frames?: number;
+  total?: number;
+}
+
+export interface QuantizeModelOptions {
+  /** The FP32 ONNX model: a file path or its bytes. */
+  model: string | Uint8Array;
+  calibrator: Calibrator;
+  method?: MethodChoice;
+  activations?: ActivationMode;
+  weightBits?: 7 | 8;
+  ignoredScope?: IgnoredScope;
+  /**
+   * Also gather statistics for every other tensor of the network (not only the quantized ones),
+   * as a TensorRT calibration cache for implicit INT8 wants.
+   */
+  allTensors?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: QuantizeProgress) => void;
+  /** ONNX Runtime threads for calibration (default: all cores). */
+  threads?: number;
+}
+
+export interface QuantizeResult {
+  /** The Q/DQ model; the float model's own bytes when there is nothing to quantize. */
+  bytes: Uint8Array;
+  plan: QuantizationPlan;
+  /** The statistics, the tensor shapes and the calibration counts: reusable for other plans. */
+  statistics: CollectedStatistics;
+  /** The decoded float model, for buildPlan / emitQdqModel calls with other options. */
+  model: OnnxModel;
+  /** Multiply-accumulates per frame of Conv/ConvTranspose/Gemm/MatMul: in INT8, and in all. */
+  macs: { int8: number; total: number };
+  warnings: string[];
+}
+
+async function readModelBytes(model: unknown): Promise<Uint8Array> {
+  if (model instanceof Uint8Array) return model;
+  if (typeof model !== 'string' || model === '') throw invalidArgument('a model path or its bytes', 'options.model', model);
+  try {
+    return await fs.readFile(model);
+  } catch (err) {
+    throw new Int8DetectError('ERR_MODEL', `Cannot read the model ${model}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function quantizeModel(options: QuantizeModelOptions): Promise<QuantizeResult> {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'quantizeModel(options)', options);
+  const planOptions = checkPlanOptions(options);
+  const bytes = await readModelBytes(options.model);
+  const model = decodeModel(bytes);
+  // Refuse a model whose opset cannot be raised before spending minutes on calibration.
+  raiseOpset(model, 13);
+  const placement = placeQuantization(model, { ignoredScope: planOptions.ignoredScope });
+  const computeTensors = placement.compute.flatMap((c) => [c.input, c.output]);
+  const statistics = await collectStatistics(model, options.calibrator, {
+    tensors: placement.activations.map((a) => a.tensor),
+    optionalTensors: options.allTensors ? [...model.graph.inputs.map((i) => i.name), ...model.graph.nodes.flatMap((n) => n.outputs)].filter(Boolean) : [],
+    shapeTensors: computeTensors.filter((t) => model.graph.nodes.some((n) => n.outputs.includes(t))),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    onProgress: (p) => options.onProgress?.({ phase: 'collect', frames: p.frames, ...(p.total !== undefined ? { total: p.total } : {}) }),
+  });
+  options.onProgress?.({ phase: 'plan' });
+  const plan = buildPlan(model, statistics, planOptions, placement);
+  if (options.signal?.aborted) throw new Int8DetectError('ERR_ARGUMENT', 'Quantization was aborted');
+  const warnings = [...plan.warnings];
+  options.onProgress?.({ phase: 'emit' });
+  const nothing = plan.activations.length === 0 && plan.weights.length === 0;
+  return {
+    bytes: nothing ? bytes : emitQdqModel(model, plan),
+    plan,
+    statistics,
+    model,
+    macs: macCounts(plan),
+    warnings,
+  };
+}
