@@ -6,9 +6,12 @@
 import { Int8DetectError } from '../errors';
 import { UsageError } from './args';
 import { benchCommand } from './commands/bench';
+import { buildCommand } from './commands/build';
 import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
 import { probeCommand } from './commands/probe';
+import { quantizeCommand } from './commands/quantize';
+import { watchCommand } from './commands/watch';
 
 export interface Command {
   name: string;
@@ -17,7 +20,7 @@ export interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand];
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
