@@ -1,0 +1,70 @@
+import test from 'ava';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { createEngine } from '../lib/engine';
+import { decodeImage } from '../lib/image';
+import { agreementMetrics } from '../lib/quantize/agreement';
+import { calibratorFromFrames } from '../lib/quantize/calibrator';
+import { prepareHeldBack, relativeOutputError } from '../lib/quantize/candidate';
+import { estimatedDrop, REFERENCE_MAP, searchMixedPrecision } from '../lib/quantize/mixed-precision';
+import { quantizeModel } from '../lib/quantize/quantize';
+import type { Detection } from '../lib/detect/types';
+import { coco, models } from './helpers/fixtures';
+
+const box = (x: number, y: number, classId = 0, score = 0.9): Detection => ({ box: { x1: x, y1: y, x2: x + 50, y2: y + 40 }, score, classId, label: String(classId) });
+
+test('agreement: identical detections agree fully, missing ones do not, and low-scored references are no pseudo labels', (t) => {
+  const frames = [{ width: 200, height: 200 }, { width: 200, height: 200 }];
+  const reference = [[box(10, 10), box(100, 100, 1)], [box(20, 30, 2)]];
+  t.true(Math.abs(agreementMetrics(reference, reference, frames, 3).AP50 - 1) < 1e-9);
+  const half = agreementMetrics(reference, [[box(10, 10)], []], frames, 3);
+  t.true(half.AP50 < 0.5 && half.AP50 > 0, String(half.AP50));
+  const unsure = [[box(10, 10, 0, 0.1)], []];
+  t.is(agreementMetrics(unsure, [[], []], frames, 3).AP50, -1, 'no pseudo label above 0.25: nothing to agree on');
+  t.throws(() => agreementMetrics(reference, [[]], frames, 3), { message: /2 frames/ });
+});
+
+test('the estimated drop counts only disagreement beyond FP32\'s own one-pixel floor', (t) => {
+  t.is(estimatedDrop(0.97, 0.96), 0);
+  t.is(estimatedDrop(0.96, 0.96), 0);
+  t.true(Math.abs(estimatedDrop(0.864, 0.96) - REFERENCE_MAP * 0.1) < 1e-12);
+});
+
+test('relative output error is zero for equal outputs and grows with the difference', (t) => {
+  const ref = [[{ name: 'o', type: 'float32', dims: [1, 4, 6], data: Float32Array.from({ length: 24 }, (_, i) => i + 1) }]];
+  const same = relativeOutputError(ref, ref);
+  const off = (delta: number) => [[{ ...ref[0][0], data: ref[0][0].data.map((v) => v + delta) }]];
+  t.is(same, 0);
+  t.true(relativeOutputError(ref, off(0.1)) < relativeOutputError(ref, off(1)));
+});
+
+test('the search on the YOLOX fixture: ranks activations, keeps the most sensitive in float, and records every trial', async (t) => {
+  const engine = await createEngine({ model: models.yoloxNano });
+  const spec = engine.info.preprocess;
+  const inputName = engine.info.model.inputs[0].name;
+  await engine.dispose();
+  const files = (await fs.readdir(coco.calibImages)).sort().map((f) => path.join(coco.calibImages, f));
+  const calibrator = calibratorFromFrames(files.slice(0, 8), { preprocess: spec, inputName });
+  const quantized = await quantizeModel({ model: models.yoloxNano, calibrator, method: 'auto' });
+  // Six activations keep the test to seconds; the search itself does not care how many.
+  const plan = { ...quantized.plan, activations: quantized.plan.activations.slice(0, 6) };
+  const heldBack = await prepareHeldBack(await Promise.all(files.slice(-6).map((f) => decodeImage(f))), spec);
+  const fp32Model = await fs.readFile(models.yoloxNano);
+
+  const relaxed = await searchMixedPrecision({ fp32Model, model: quantized.model, plan, heldBack, engineOptions: {}, maxDrop: Number.POSITIVE_INFINITY });
+  t.deepEqual(relaxed.keepFloat, []);
+  t.is(relaxed.sensitivity.length, 0, 'nothing to rank when everything passes');
+  t.is(relaxed.trials.length, 1);
+  t.true(relaxed.agreement.floor > 0.5 && relaxed.agreement.floor <= 1);
+
+  const strict = await searchMixedPrecision({ fp32Model, model: quantized.model, plan, heldBack, engineOptions: {}, maxDrop: 0, sensitivityFrames: 2 });
+  t.is(strict.sensitivity.length, 6);
+  for (let i = 1; i < 6; i++) t.true(strict.sensitivity[i - 1].error >= strict.sensitivity[i].error, 'most sensitive first');
+  const ranked = strict.sensitivity.map((s) => s.name);
+  t.deepEqual(strict.keepFloat, ranked.slice(0, strict.keepFloat.length), 'the kept tensors are the top of the ranking');
+  t.true(strict.trials.some((trial) => trial.keptFloat === 6), 'everything in float was tried');
+  const chosen = strict.trials.find((trial) => trial.keptFloat === strict.keepFloat.length)!;
+  t.true(chosen.passed || strict.keepFloat.length === 6, 'either the choice passes, or nothing could');
+  t.true(strict.macs.int8 <= relaxed.macs.int8);
+  t.log(`floor ${strict.agreement.floor.toFixed(4)}, all INT8 ${strict.agreement.allInt8.toFixed(4)}, chosen ${strict.agreement.chosen.toFixed(4)}, kept ${strict.keepFloat.length}`);
+});
