@@ -7,6 +7,7 @@ import { Int8DetectError } from '../../errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
 import type { DecodeOptions, Decoder } from './index';
+import { pushObjectnessRow } from './objectness-row';
 
 export function createYolov5Decoder(): Decoder {
   return {
@@ -35,26 +36,7 @@ export function createYolov5Decoder(): Decoder {
         const cy = data[o + 1];
         const hw = data[o + 2] / 2;
         const hh = data[o + 3] / 2;
-        if (multiLabel) {
-          for (let c = 0; c < numClasses; c++) {
-            const score = objectness * data[o + 5 + c];
-            if (score > scoreThreshold && (mask === null || mask[c] === 1)) out.push(cx - hw, cy - hh, cx + hw, cy + hh, score, c);
-          }
-          continue;
-        }
-        let best = data[o + 5];
-        let bestClass = 0;
-        for (let c = 1; c < numClasses; c++) {
-          const v = data[o + 5 + c];
-          if (v > best) {
-            best = v;
-            bestClass = c;
-          }
-        }
-        const score = objectness * best;
-        if (score > scoreThreshold && (mask === null || mask[bestClass] === 1)) {
-          out.push(cx - hw, cy - hh, cx + hw, cy + hh, score, bestClass);
-        }
+        pushObjectnessRow(out, data, o, numClasses, objectness, cx - hw, cy - hh, cx + hw, cy + hh, scoreThreshold, mask, multiLabel);
       }
       return out;
     },

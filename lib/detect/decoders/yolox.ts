@@ -7,6 +7,7 @@ import { Int8DetectError } from '../../errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
 import type { DecodeOptions, Decoder } from './index';
+import { pushObjectnessRow } from './objectness-row';
 
 export const DEFAULT_STRIDES: readonly number[] = [8, 16, 32];
 
@@ -82,26 +83,7 @@ export function createYoloxDecoder(strides: readonly number[] = DEFAULT_STRIDES)
         const cy = (data[o + 1] + gy[i]) * s;
         const hw = (Math.exp(data[o + 2]) * s) / 2;
         const hh = (Math.exp(data[o + 3]) * s) / 2;
-        if (multiLabel) {
-          for (let c = 0; c < numClasses; c++) {
-            const score = objectness * data[o + 5 + c];
-            if (score > scoreThreshold && (mask === null || mask[c] === 1)) out.push(cx - hw, cy - hh, cx + hw, cy + hh, score, c);
-          }
-          continue;
-        }
-        let best = data[o + 5];
-        let bestClass = 0;
-        for (let c = 1; c < numClasses; c++) {
-          const v = data[o + 5 + c];
-          if (v > best) {
-            best = v;
-            bestClass = c;
-          }
-        }
-        const score = objectness * best;
-        if (score > scoreThreshold && (mask === null || mask[bestClass] === 1)) {
-          out.push(cx - hw, cy - hh, cx + hw, cy + hh, score, bestClass);
-        }
+        pushObjectnessRow(out, data, o, numClasses, objectness, cx - hw, cy - hh, cx + hw, cy + hh, scoreThreshold, mask, multiLabel);
       }
       return out;
     },
