@@ -31,7 +31,10 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return value.length > 60 ? `"${value.slice(0, 57)}..." (string)` : `"${value}" (string)`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${String(value)} (${typeof value})`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of ${value.byteLength} bytes`;
+  if (Buffer.isBuffer(value)) return `Buffer of ${value.byteLength} bytes`;
+  if (ArrayBuffer.isView(value)) {
+    return 'length' in value ? `${value.constructor.name} of ${(value as unknown as ArrayLike<unknown>).length} elements` : `${value.constructor.name} of ${value.byteLength} bytes`;
+  }
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === 'function') return 'a function';
   return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;

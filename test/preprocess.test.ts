@@ -420,7 +420,7 @@ test('preprocessFrame reports bad specs, destinations and frames as Int8DetectEr
   const dst = new Float32Array(tensorSize(spec));
   await t.throwsAsync(preprocessFrame(frame, spec, new Float32Array(10)), {
     instanceOf: Int8DetectError,
-    message: /Float32Array of 519168 elements \(416x416, bgr\) for dst but received Float32Array of 40 bytes/,
+    message: /Float32Array of 519168 elements \(416x416, bgr\) for dst but received Float32Array of 10 elements/,
   });
   await t.throwsAsync(preprocessFrame(frame, { ...spec, dtype: 'uint8' }, dst), { message: /Uint8Array \(spec\.dtype is 'uint8'\) for dst/ });
   await t.throwsAsync(preprocessFrame(frame, { ...spec, width: 0 }, dst), { message: /positive integer for spec\.width but received 0/ });

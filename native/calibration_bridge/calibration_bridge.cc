@@ -4,6 +4,8 @@
 // late promise never writes into a batch the worker has given up on.
 #include "calibration_bridge/calibration_bridge.h"
 
+#include "core/describe_value.h"
+
 #include <utility>
 
 namespace int8detect {
@@ -42,26 +44,6 @@ void Answer(const std::shared_ptr<BridgeState>& state, uint64_t sequence, PullSt
   state->changed.notify_all();
 }
 
-// A received value for a message, in the words of lib/errors.ts describeValue.
-std::string DescribeValue(const Napi::Value& value) {
-  if (value.IsNull()) return "null";
-  if (value.IsUndefined()) return "undefined";
-  if (value.IsTypedArray()) {
-    static const char* const kNames[] = {"Int8Array",    "Uint8Array",    "Uint8ClampedArray", "Int16Array",
-                                         "Uint16Array",  "Int32Array",    "Uint32Array",       "Float32Array",
-                                         "Float64Array", "BigInt64Array", "BigUint64Array"};
-    const Napi::TypedArray array = value.As<Napi::TypedArray>();
-    const int type = static_cast<int>(array.TypedArrayType());
-    const char* name = type >= 0 && type < 11 ? kNames[type] : "TypedArray";
-    return std::string(name) + " of " + std::to_string(array.ElementLength()) + " elements";
-  }
-  if (value.IsArray()) return "an array of length " + std::to_string(value.As<Napi::Array>().Length());
-  if (value.IsString()) return "a string";
-  if (value.IsNumber()) return value.ToString().Utf8Value() + " (number)";
-  if (value.IsBoolean()) return value.ToString().Utf8Value() + " (boolean)";
-  if (value.IsFunction()) return "a function";
-  return "an object";
-}
 
 // What a thrown value or a rejection reason says, without throwing again.
 std::string ErrorText(const Napi::Value& value) {

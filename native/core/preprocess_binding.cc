@@ -4,6 +4,8 @@
 // code 'ERR_FRAME', the others 'ERR_ARGUMENT', so the TypeScript wrapper can tell them apart.
 #include "core/preprocess_binding.h"
 
+#include "core/describe_value.h"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,33 +23,10 @@ enum class Subject { kSource, kTarget };
   throw error;
 }
 
-// A received value for a message, in the words of lib/errors.ts describeValue.
-std::string Describe(const Napi::Value& value) {
-  if (value.IsUndefined()) return "undefined";
-  if (value.IsNull()) return "null";
-  if (value.IsString()) {
-    const std::string s = value.As<Napi::String>().Utf8Value();
-    return "\"" + (s.size() > 60 ? s.substr(0, 57) + "..." : s) + "\" (string)";
-  }
-  if (value.IsNumber()) return value.ToString().Utf8Value() + " (number)";
-  if (value.IsBoolean()) return value.ToString().Utf8Value() + " (boolean)";
-  if (value.IsTypedArray()) {
-    static const char* const kNames[] = {"Int8Array",    "Uint8Array",   "Uint8ClampedArray", "Int16Array",
-                                         "Uint16Array",  "Int32Array",   "Uint32Array",       "Float32Array",
-                                         "Float64Array", "BigInt64Array", "BigUint64Array"};
-    const Napi::TypedArray array = value.As<Napi::TypedArray>();
-    const int type = static_cast<int>(array.TypedArrayType());
-    const char* name = type >= 0 && type < 11 ? kNames[type] : "TypedArray";
-    return std::string(name) + " of " + std::to_string(array.ByteLength()) + " bytes";
-  }
-  if (value.IsArray()) return "an array of length " + std::to_string(value.As<Napi::Array>().Length());
-  if (value.IsFunction()) return "a function";
-  return "an object";
-}
 
 [[noreturn]] void ThrowExpected(Napi::Env env, const char* expected, const char* field, const Napi::Value& value,
                                 Subject subject) {
-  ThrowJobError(env, std::string("Expected ") + expected + " for job." + field + " but received " + Describe(value), subject);
+  ThrowJobError(env, std::string("Expected ") + expected + " for job." + field + " but received " + DescribeValue(value), subject);
 }
 
 // Reads the fields of the job object with the checks each kind of field needs.
@@ -64,7 +43,7 @@ class JobReader {
     if (!std::isfinite(v) || std::floor(v) != v || v < minimum) ThrowExpected(env_, expected, field, value, subject);
     if (v > maximum) {
       ThrowJobError(env_, "Expected at most " + Napi::Number::New(env_, maximum).ToString().Utf8Value() + " for job." +
-                              field + " but received " + Describe(value), subject);
+                              field + " but received " + DescribeValue(value), subject);
     }
     return v;
   }
@@ -129,7 +108,7 @@ struct ParsedJob {
 ParsedJob ParseJob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) {
-    ThrowJobError(env, "Expected a preprocessing job object but received " + Describe(info[0]), Subject::kTarget);
+    ThrowJobError(env, "Expected a preprocessing job object but received " + DescribeValue(info[0]), Subject::kTarget);
   }
   JobReader reader(info[0].As<Napi::Object>());
   ParsedJob parsed;
