@@ -39,3 +39,12 @@ export { emitTensorRtCalibrationCache, tensorRtCalibrationCache } from './quanti
 export { placeQuantization } from './quantize/placement';
 export type { IgnoredScope, Placement } from './quantize/placement';
 export type { Calibrator, CalibrationBatch } from './quantize/types';
+export { ActivationStatistics } from './quantize/statistics';
+export type { Range, RangeMethod } from './quantize/statistics';
+export { scaleAndZeroPoint, fakeQuantize } from './quantize/qparams';
+export type { ActivationMode } from './quantize/qparams';
+export { perChannelScales, quantizePerChannel } from './quantize/weights';
+export { agreementMetrics } from './quantize/agreement';
+export { prepareHeldBack } from './quantize/candidate';
+export { searchMixedPrecision, estimatedDrop } from './quantize/mixed-precision';
+export type { MixedPrecisionOptions, MixedPrecisionResult, TensorSensitivity } from './quantize/mixed-precision';
