@@ -7,7 +7,7 @@ import { Int8DetectError, invalidArgument } from '../errors';
 import { indexGraph } from '../onnx/graph-index';
 import { defaultOpset, tensorFloats, type OnnxModel } from '../onnx/model';
 import type { CollectedStatistics } from './collect';
-import { placeQuantization, type IgnoredScope, type Placement } from './placement';
+import { placeQuantization, type ComputeSite, type IgnoredScope, type Placement } from './placement';
 import { scaleAndZeroPoint, type ActivationMode } from './qparams';
 import type { ActivationStatistics, Range, RangeMethod } from './statistics';
 import { perChannelScales } from './weights';
@@ -65,14 +65,7 @@ export interface FloatTensorPlan {
   reason: string;
 }
 
-export interface ComputePlan {
-  node: string;
-  opType: string;
-  input: string;
-  weight: string;
-  output: string;
-  quantized: boolean;
-  reason: string;
+export interface ComputePlan extends ComputeSite {
   /** Multiply-accumulates per frame, when the shapes are known. */
   macs: number | undefined;
 }

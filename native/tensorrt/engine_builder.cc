@@ -11,6 +11,7 @@
 
 #include "tensorrt/calibrator.h"
 #include "tensorrt/cuda_util.h"
+#include "tensorrt/trt_dims.h"
 #include "tensorrt/trt_logger.h"
 #include "tensorrt/trt_version.h"
 
@@ -18,25 +19,10 @@ namespace int8detect {
 namespace trt {
 namespace {
 
-using DimValue = std::remove_reference_t<decltype(nvinfer1::Dims{}.d[0])>;
-
 std::string DimsText(const std::vector<int64_t>& dims) {
   std::string text = "[";
   for (size_t i = 0; i < dims.size(); i++) text += (i ? ", " : "") + std::to_string(dims[i]);
   return text + "]";
-}
-
-std::vector<int64_t> FromDims(const nvinfer1::Dims& dims) {
-  std::vector<int64_t> values;
-  for (int32_t i = 0; i < dims.nbDims; i++) values.push_back(static_cast<int64_t>(dims.d[i]));
-  return values;
-}
-
-nvinfer1::Dims ToDims(const std::vector<int64_t>& values) {
-  nvinfer1::Dims dims{};
-  dims.nbDims = static_cast<int32_t>(values.size());
-  for (size_t i = 0; i < values.size(); i++) dims.d[i] = static_cast<DimValue>(values[i]);
-  return dims;
 }
 
 #if INT8_DETECT_TRT_IMPLICIT_INT8

@@ -1,5 +1,7 @@
 #include "tensorrt/runtime_engine.h"
 
+#include "tensorrt/trt_dims.h"
+
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -7,21 +9,6 @@
 namespace int8detect {
 namespace trt {
 namespace {
-
-using DimValue = std::remove_reference_t<decltype(nvinfer1::Dims{}.d[0])>;
-
-std::vector<int64_t> FromDims(const nvinfer1::Dims& dims) {
-  std::vector<int64_t> values;
-  for (int32_t i = 0; i < dims.nbDims; i++) values.push_back(static_cast<int64_t>(dims.d[i]));
-  return values;
-}
-
-nvinfer1::Dims ToDims(const std::vector<int64_t>& values) {
-  nvinfer1::Dims dims{};
-  dims.nbDims = static_cast<int32_t>(values.size());
-  for (size_t i = 0; i < values.size(); i++) dims.d[i] = static_cast<DimValue>(values[i]);
-  return dims;
-}
 
 std::string DimsText(const std::vector<int64_t>& dims) {
   std::string text = "[";
