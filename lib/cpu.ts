@@ -55,7 +55,8 @@ const armParts: Readonly<Record<string, string>> = {
   '0xd4f': 'Neoverse-V2',
 };
 
-const noFeatures: CpuFeatures = {
+/** Every feature absent: where /proc/cpuinfo cannot be read, and the base of the parsers. */
+export const NO_CPU_FEATURES: Readonly<CpuFeatures> = {
   avx2: false,
   avx512f: false,
   avx512Vnni: false,
@@ -154,8 +155,8 @@ export function cpuInfo(): CpuInfo {
     model: cpus[0]?.model ?? 'unknown CPU',
     architecture,
     cores: cpus.length,
-    features: { ...noFeatures },
+    features: { ...NO_CPU_FEATURES },
     featuresKnown: false,
-    int8Summary: int8Summary(noFeatures, false, architecture),
+    int8Summary: int8Summary(NO_CPU_FEATURES, false, architecture),
   };
 }

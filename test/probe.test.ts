@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { cpuInfo, parseCpuInfo, type CpuFeatures } from '../lib/cpu';
+import { cpuInfo, NO_CPU_FEATURES, parseCpuInfo, type CpuFeatures } from '../lib/cpu';
 import { Int8DetectError } from '../lib/errors';
 import { detectJetson, parseNvTegraRelease } from '../lib/jetson';
 import { loadCoreAddon, type NativeCudaProbe } from '../lib/native';
@@ -12,18 +12,7 @@ import { chooseBackend, probe, type BackendChoice, type ProbeReport } from '../l
 
 const run = promisify(execFile);
 
-const noFeatures: CpuFeatures = {
-  avx2: false,
-  avx512f: false,
-  avx512Vnni: false,
-  avxVnni: false,
-  avx512Bf16: false,
-  amxInt8: false,
-  amxBf16: false,
-  neonDot: false,
-  i8mm: false,
-  sve: false,
-};
+const noFeatures: CpuFeatures = NO_CPU_FEATURES;
 
 // ---------------------------------------------------------------- /proc/cpuinfo samples
 

@@ -47,10 +47,12 @@ class BatchFeed {
 
 INT8_DETECT_ALLOW_DEPRECATED_BEGIN
 
-// Entropy calibration, version 2: the one DLA requires and TensorRT recommends for CNNs.
-class EntropyCalibrator2 final : public nvinfer1::IInt8EntropyCalibrator2 {
+// A TensorRT calibrator interface answered from a BatchFeed: TensorRT's calibrator kinds differ
+// only in the algorithm behind their interface, so one template serves them all.
+template <typename Interface>
+class FeedCalibrator final : public Interface {
  public:
-  explicit EntropyCalibrator2(BatchFeed* feed) : feed_(feed) {}
+  explicit FeedCalibrator(BatchFeed* feed) : feed_(feed) {}
   // Explicit-batch networks take the batch size from the input shape; TensorRT asks for 1.
   int32_t getBatchSize() const noexcept override { return 1; }
   bool getBatch(void* bindings[], char const* names[], int32_t nbBindings) noexcept override {
@@ -63,20 +65,10 @@ class EntropyCalibrator2 final : public nvinfer1::IInt8EntropyCalibrator2 {
   BatchFeed* feed_;
 };
 
+// Entropy calibration, version 2: the one DLA requires and TensorRT recommends for CNNs.
+using EntropyCalibrator2 = FeedCalibrator<nvinfer1::IInt8EntropyCalibrator2>;
 // Min-max calibration: what Ultralytics uses for YOLO INT8 exports on GPUs.
-class MinMaxCalibrator final : public nvinfer1::IInt8MinMaxCalibrator {
- public:
-  explicit MinMaxCalibrator(BatchFeed* feed) : feed_(feed) {}
-  int32_t getBatchSize() const noexcept override { return 1; }
-  bool getBatch(void* bindings[], char const* names[], int32_t nbBindings) noexcept override {
-    return feed_->GetBatch(bindings, names, nbBindings);
-  }
-  void const* readCalibrationCache(std::size_t& length) noexcept override { return feed_->ReadCache(length); }
-  void writeCalibrationCache(void const* data, std::size_t length) noexcept override { feed_->WriteCache(data, length); }
-
- private:
-  BatchFeed* feed_;
-};
+using MinMaxCalibrator = FeedCalibrator<nvinfer1::IInt8MinMaxCalibrator>;
 
 // The calibrator of the requested kind, feeding from `feed`.
 std::unique_ptr<nvinfer1::IInt8Calibrator> MakeCalibrator(CalibratorKind kind, BatchFeed* feed);
