@@ -19,12 +19,6 @@ namespace int8detect {
 namespace trt {
 namespace {
 
-std::string DimsText(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); i++) text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
-}
-
 #if INT8_DETECT_TRT_IMPLICIT_INT8
 int64_t Elements(const std::vector<int64_t>& dims) {
   int64_t count = 1;

@@ -10,12 +10,6 @@ namespace int8detect {
 namespace trt {
 namespace {
 
-std::string DimsText(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); i++) text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
-}
-
 // Element size and name of the types a detector's inputs and outputs use; false for the rest.
 bool ElementType(nvinfer1::DataType type, size_t* size, const char** name) {
   switch (type) {
