@@ -14,6 +14,13 @@ export const config = {
   get cacheDir(): string {
     return env('INT8_DETECT_CACHE_DIR') ?? path.join(packageRoot, '.cache');
   },
+  /**
+   * The OpenVINO module to load instead of build/Release/int8_detect_openvino.node (a prebuilt one
+   * elsewhere; tests point it at a missing file to see the core run without OpenVINO).
+   */
+  get openVinoModule(): string | undefined {
+    return env('INT8_DETECT_OPENVINO_MODULE');
+  },
   /** The shared test fixtures (models, COCO images); tests and scripts only. */
   get fixturesDir(): string {
     return path.resolve(env('INT8_DETECT_FIXTURES') ?? path.join(packageRoot, '..', 'shared', 'fixtures'));

@@ -10,6 +10,7 @@ import { Int8DetectError, invalidArgument } from './errors';
 import { detectJetson, type JetsonInfo } from './jetson';
 import type { BackendName } from './backends/backend';
 import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native';
+import { openVinoModuleStatus } from './openvino/module-loader';
 import { tensorRtModuleStatus } from './tensorrt/module-loader';
 import { decodeTensorRtVersion, formatTensorRtVersion } from './tensorrt/version';
 
@@ -116,8 +117,23 @@ function probeTensorRt(context: ProbeContext): BackendProbe {
   return { available: true, version, devices };
 }
 
+/**
+ * OpenVINO's module is loaded by explicit path after a test load in a child process; OpenVINO then
+ * lists its devices (available_devices with FULL_DEVICE_NAME). The CPU's INT8 features are in
+ * the report's `cpu` and repeated here, since they decide whether INT8 pays on OpenVINO's CPU device.
+ */
 function probeOpenVino(): BackendProbe {
-  return { available: false, reason: optionalModuleReason('openvino', 'OpenVINO', 'the OpenVINO runtime with its development files'), devices: [] };
+  const status = openVinoModuleStatus({ refresh: true });
+  const cpu = cpuInfo();
+  if (!status.loaded || !status.info) {
+    return { available: false, reason: `${status.reason ?? 'the OpenVINO module did not load'}. CPU: ${cpu.int8Summary}`, devices: [] };
+  }
+  const devices = status.info.devices.map((d) => (d.fullName ? `${d.name} (${d.fullName}${d.name === 'CPU' ? `; ${cpu.int8Summary}` : ''})` : d.name));
+  if (devices.length === 0) {
+    const why = status.info.devicesError ?? 'OpenVINO lists no devices';
+    return { available: false, version: status.version, reason: `OpenVINO ${status.version} loaded, but no device is usable: ${why}`, devices: [] };
+  }
+  return { available: true, version: status.version, devices };
 }
 
 function probeOnnxRuntime(): BackendProbe {

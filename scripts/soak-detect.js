@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// RSS over many detect() calls on one engine: `node scripts/soak-detect.js [--model M] [--calls N]`.
+// RSS over many detect() calls on one engine:
+// `node scripts/soak-detect.js [--model M] [--calls N] [--backend openvino|onnxruntime] [--concurrency N]`.
 // Decoded 640x480 frames from the fixtures are cycled, four calls in flight; RSS is read after a
 // full GC (run node with --expose-gc to get it) once warm and at the end.
 'use strict';
@@ -12,7 +13,7 @@ const { config } = require('../dist/lib/config');
 const { cpuInfo } = require('../dist/lib/cpu');
 
 async function main() {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' } } });
+  const { values } = parseArgs({ options: { model: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' }, backend: { type: 'string' }, concurrency: { type: 'string' } } });
   const model = values.model ?? path.join(config.fixturesDir, 'models', 'yolox_nano.onnx');
   const calls = Number(values.calls ?? 10000);
   const warmup = Number(values.warmup ?? 500);
@@ -28,7 +29,11 @@ async function main() {
     if (global.gc) global.gc();
     return process.memoryUsage().rss / 2 ** 20;
   };
-  const engine = await createEngine({ model });
+  const engine = await createEngine({
+    model,
+    ...(values.backend !== undefined ? { backend: values.backend } : {}),
+    ...(values.concurrency !== undefined ? { concurrency: Number(values.concurrency) } : {}),
+  });
   let next = 0;
   const run = async (count) => {
     const end = next + count;
@@ -48,7 +53,7 @@ async function main() {
   const end = rss();
   await engine.dispose();
   const cpu = cpuInfo();
-  console.log(`${path.basename(model)}: ${calls} detect() calls after ${warmup} warm-up, ${((Date.now() - started) / 1000).toFixed(0)} s; cpu ${cpu.model} (${cpu.int8Summary})`);
+  console.log(`${path.basename(model)} on ${engine.info.backend}/${engine.info.device}: ${calls} detect() calls after ${warmup} warm-up, ${((Date.now() - started) / 1000).toFixed(0)} s; cpu ${cpu.model} (${cpu.int8Summary})`);
   console.log(`RSS after warm-up ${warm.toFixed(1)} MB, at end ${end.toFixed(1)} MB, growth ${(end - warm).toFixed(1)} MB${global.gc ? '' : ' (no --expose-gc: includes garbage not yet collected)'}`);
   console.log(`RSS every 1000 calls: ${samples.join(' ')}`);
 }

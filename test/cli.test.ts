@@ -31,7 +31,7 @@ function pycocotools(annotations: string, detections: string): Promise<{ mAP: nu
 test('eval --json scores the YOLOX fixture on coco/eval, and pycocotools agrees on the same detections', async (t) => {
   const saved = path.join(dir, 'yolox-detections.json');
   const { code, stdout, stderr } = await runCli([
-    'eval', '--model', models.yoloxNano, '--images', coco.evalImages, '--annotations', coco.evalAnnotations, '--json', '--save-detections', saved,
+    'eval', '--model', models.yoloxNano, '--backend', 'onnxruntime', '--images', coco.evalImages, '--annotations', coco.evalAnnotations, '--json', '--save-detections', saved,
   ]);
   t.is(code, 0, stderr);
   const result = JSON.parse(stdout);

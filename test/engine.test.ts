@@ -19,7 +19,7 @@ async function rgbFrame(file: string): Promise<RawFrame> {
 
 let yolox: Engine;
 test.before(async () => {
-  yolox = await createEngine({ model: models.yoloxNano });
+  yolox = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime' });
 });
 test.after.always(async () => {
   await yolox?.dispose();
@@ -120,7 +120,7 @@ test('8 concurrent detect() calls return exactly what 8 serial calls return', as
 });
 
 test('concurrent calls on an engine with two workers match serial calls too', async (t) => {
-  const engine = await createEngine({ model: models.yoloxNano, concurrency: 2, threads: 1 });
+  const engine = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', concurrency: 2, threads: 1 });
   try {
     t.is(engine.info.concurrency, 2);
     const files = (await fs.readdir(coco.evalImages)).sort().slice(8, 16);

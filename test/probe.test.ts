@@ -8,7 +8,12 @@ import { cpuInfo, NO_CPU_FEATURES, parseCpuInfo, type CpuFeatures } from '../lib
 import { Int8DetectError } from '../lib/errors';
 import { detectJetson, parseNvTegraRelease } from '../lib/jetson';
 import { loadCoreAddon, type NativeCudaProbe } from '../lib/native';
+import { openVinoModuleStatus } from '../lib/openvino/module-loader';
 import { chooseBackend, probe, type BackendChoice, type ProbeReport } from '../lib/probe';
+
+// With the OpenVINO module built (npm run setup:openvino, as CI does) 'auto' picks OpenVINO before ONNX Runtime.
+const openVinoLoaded = openVinoModuleStatus().loaded;
+const autoCpuBackend = openVinoLoaded ? 'openvino' : 'onnxruntime';
 
 const run = promisify(execFile);
 
@@ -241,13 +246,19 @@ test('cudaProbe: unavailable without an NVIDIA driver, with a reason naming libc
   t.deepEqual(loadCoreAddon().cudaProbe(), cuda, 'the second call returns the same cached result');
 });
 
-test('probe: onnxruntime available with its version; openvino and tensorrt unavailable with reasons', async (t) => {
+test('probe: onnxruntime available with its version; openvino available where built, else a reason; tensorrt unavailable with a reason', async (t) => {
   const report = await probe();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
   t.deepEqual(report.backends.onnxruntime, { available: true, version: ortVersion, devices: ['cpu'] });
-  t.false(report.backends.openvino.available);
-  t.regex(report.backends.openvino.reason ?? '', /int8_detect_openvino\.node.*npm run build:native/);
+  if (openVinoLoaded) {
+    t.true(report.backends.openvino.available);
+    t.is(report.backends.openvino.version, openVinoModuleStatus().version);
+    t.regex(report.backends.openvino.devices[0] ?? '', /^CPU \(.*; /, 'CPU with its full name and INT8 features');
+  } else {
+    t.false(report.backends.openvino.available);
+    t.regex(report.backends.openvino.reason ?? '', /int8_detect_openvino\.node.*npm run build:native/);
+  }
   t.false(report.backends.tensorrt.available);
   t.regex(report.backends.tensorrt.reason ?? '', /int8_detect_tensorrt\.node/);
   t.true(report.backends.tensorrt.reason?.includes(nvidiaDriverPresent ? 'NVIDIA GPU' : 'no NVIDIA driver found'));
@@ -273,13 +284,17 @@ test('probe: cached per process, refreshed on request, frozen, options checked',
   });
 });
 
-test("chooseBackend('auto') on this machine picks onnxruntime and says why the others were skipped", async (t) => {
+test("chooseBackend('auto') on this machine picks OpenVINO where built, else onnxruntime, and says why the others were skipped", async (t) => {
   const report = await probe();
   const choice = chooseBackend(report, 'auto');
-  t.is(choice.backend, 'onnxruntime');
-  t.true(choice.reason.startsWith(`Using ONNX Runtime ${report.backends.onnxruntime.version} on cpu.`), choice.reason);
+  t.is(choice.backend, autoCpuBackend);
+  if (openVinoLoaded) {
+    t.true(choice.reason.startsWith(`Using OpenVINO ${report.backends.openvino.version} on CPU (`), choice.reason);
+  } else {
+    t.true(choice.reason.startsWith(`Using ONNX Runtime ${report.backends.onnxruntime.version} on cpu.`), choice.reason);
+    t.true(choice.reason.includes(`Skipped OpenVINO: ${report.backends.openvino.reason}`), choice.reason);
+  }
   t.true(choice.reason.includes(`Skipped TensorRT: ${report.backends.tensorrt.reason}`), choice.reason);
-  t.true(choice.reason.includes(`Skipped OpenVINO: ${report.backends.openvino.reason}`), choice.reason);
   t.deepEqual(chooseBackend(report), choice, "'auto' is the default");
 });
 
@@ -476,7 +491,7 @@ fakeDriverTest('fake driver with one "Fake GPU" (8.7): name, compute capability,
     ),
     report.backends.tensorrt.reason,
   );
-  // The GPU alone is not enough: without the TensorRT module, 'auto' still falls through to ONNX Runtime.
-  t.is(choice.backend, 'onnxruntime');
+  // The GPU alone is not enough: without the TensorRT module, 'auto' still falls through (to OpenVINO where built).
+  t.is(choice.backend, autoCpuBackend);
   t.true(choice.reason.includes('Fake GPU'), choice.reason);
 });

@@ -76,6 +76,24 @@ export interface BackendOpenOptions {
   cacheDir: string;
 }
 
+/** One layer's profiling counters, summed over runs (OpenVINO's PERF_COUNT). */
+export interface LayerPerfCounter {
+  name: string;
+  /** The layer's type in the compiled graph (Convolution, Eltwise, Subgraph, ...). */
+  nodeType: string;
+  /** The kernel that ran it, which names its precision (brgconv_avx512_I8, jit_avx2_FP32, ...). */
+  execType: string;
+  status: 'EXECUTED' | 'NOT_RUN' | 'OPTIMIZED_OUT';
+  realTimeUs: number;
+  runs: number;
+}
+
+export interface PerfCounterReport {
+  /** Runs the counters are summed over. */
+  runs: number;
+  layers: LayerPerfCounter[];
+}
+
 /** An opened model on one backend: runs it, possibly several runs at a time. */
 export interface BackendSession {
   readonly backend: BackendName;
@@ -88,6 +106,12 @@ export interface BackendSession {
   /** Runtime version, for engine.info and cache keys. */
   readonly runtimeVersion: string;
   run(inputs: Record<string, InputTensor>, options?: RunOptions): Promise<RunResult>;
+  /** The float type the runtime computes in where it chooses its own (OpenVINO: 'f32', 'bf16'). */
+  readonly inferencePrecision?: string;
+  /** What the runtime says about the precision it runs, in words, for engine.info. */
+  readonly precisionDetail?: string;
+  /** Per-layer counters summed since the last reset, where the backend profiles (OpenVINO with perfCounters). */
+  perfCounters?(reset?: boolean): PerfCounterReport | undefined;
   /** Waits for in-flight runs, then frees the runtime's resources. */
   dispose(): Promise<void>;
 }

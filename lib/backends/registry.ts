@@ -1,10 +1,12 @@
 /**
  * Backends in priority order. ONNX Runtime is built in; OpenVINO and TensorRT are separate native
- * modules that later load lazily, so a machine without them never fails at require().
+ * modules that load lazily, so a machine without them never fails at require().
  */
 import { Int8DetectError } from '../errors';
 import type { Backend, BackendName } from './backend';
 import { onnxRuntimeBackend } from './onnxruntime';
+import { openVinoBackend } from './openvino';
+import { openVinoModuleStatus } from '../openvino/module-loader';
 import { tensorRtBackend } from './tensorrt';
 import { tensorRtModuleStatus } from '../tensorrt/module-loader';
 
@@ -19,6 +21,12 @@ export function backendImplementation(name: BackendName): Backend {
     const status = tensorRtModuleStatus();
     if (!status.loaded) throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `The tensorrt backend cannot run here: ${status.reason}`);
     return tensorRtBackend;
+  }
+  // OpenVINO likewise: its module is built only where OpenVINO was found, and loaded on first use.
+  if (name === 'openvino') {
+    const status = openVinoModuleStatus();
+    if (!status.loaded) throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `The openvino backend cannot run here: ${status.reason}`);
+    return openVinoBackend;
   }
   const backend = builtIn[name];
   if (!backend) {

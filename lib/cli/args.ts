@@ -54,23 +54,40 @@ export const engineFlags = {
   labels: { type: 'string' },
   threads: { type: 'string' },
   concurrency: { type: 'string' },
+  'inference-precision': { type: 'string' },
+  'performance-hint': { type: 'string' },
 } as const satisfies OptionSpec;
 
-export const engineFlagsHelp = `  -m, --model PATH       ONNX model (YOLOX, YOLOv5, YOLOv8 or YOLO11 export)
+export const engineFlagsHelp = `  -m, --model PATH       ONNX model (YOLOX, YOLOv5, YOLOv8 or YOLO11 export), or OpenVINO IR (.xml, backend openvino)
   -b, --backend NAME     auto (default), onnxruntime, openvino or tensorrt
-      --device NAME      backend device (onnxruntime: cpu)
+      --device NAME      backend device (onnxruntime: cpu; openvino: CPU (default), GPU, GPU.1, NPU, AUTO)
       --family NAME      yolox, yolov5 or yolov8 when the model does not say it
       --labels PATH      class names: one a line, or a JSON array/object
       --threads N        CPU threads per inference (default: cores / concurrency)
-      --concurrency N    inferences in flight at once (default 1)`;
+      --concurrency N    inferences in flight at once (default 1)
+      --inference-precision P  openvino: f32, bf16 or f16 (default: the device's own; f32 forces FP32 on BF16 CPUs)
+      --performance-hint H     openvino: latency or throughput (default: latency at concurrency 1, else throughput)`;
 
 export function engineOptionsFrom(values: Record<string, unknown>) {
   const family = values.family as string | undefined;
   if (family !== undefined && !['yolox', 'yolov5', 'yolov8'].includes(family)) {
     throw new UsageError(`--family expects yolox, yolov5 or yolov8, got ${family}`);
   }
+  const precision = values['inference-precision'] as string | undefined;
+  if (precision !== undefined && !['f32', 'bf16', 'f16'].includes(precision)) {
+    throw new UsageError(`--inference-precision expects f32, bf16 or f16, got ${precision}`);
+  }
+  const hint = values['performance-hint'] as string | undefined;
+  if (hint !== undefined && !['latency', 'throughput'].includes(hint)) {
+    throw new UsageError(`--performance-hint expects latency or throughput, got ${hint}`);
+  }
+  const openvino = {
+    ...(precision !== undefined ? { inferencePrecision: precision as 'f32' | 'bf16' | 'f16' } : {}),
+    ...(hint !== undefined ? { performanceHint: hint as 'latency' | 'throughput' } : {}),
+  };
   return {
     model: requireString(values.model, '--model'),
+    ...(Object.keys(openvino).length > 0 ? { openvino } : {}),
     backend: parseBackend(values.backend),
     ...(values.device !== undefined ? { device: values.device as string } : {}),
     ...(family !== undefined ? { family: family as 'yolox' | 'yolov5' | 'yolov8' } : {}),

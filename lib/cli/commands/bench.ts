@@ -4,8 +4,9 @@ import { benchmarkEngine } from '../../bench';
 import { cpuInfo } from '../../cpu';
 import { createEngine } from '../../engine';
 import { listImages } from '../../files';
+import { formatPerfSummary, summarizePerfCounters } from '../../openvino/perf-table';
 import type { RawFrame } from '../../frame';
-import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber } from '../args';
+import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import type { Command } from '../main';
 import { ProgressBar } from '../progress';
 
@@ -53,6 +54,8 @@ ${engineFlagsHelp}
       --frames N           how many images to cycle through (default 8)
       --width W            frame width (default 640)
       --height H           frame height (default 480)
+      --perf-counters      openvino: print OpenVINO's per-layer counters, grouped by layer type and by
+                           exec type (which kernels ran INT8, where the time goes)
       --json               print one JSON object with every figure
   -h, --help               show this help`,
   async run(argv) {
@@ -68,6 +71,7 @@ ${engineFlagsHelp}
         width: { type: 'string' },
         height: { type: 'string' },
         json: { type: 'boolean' },
+        'perf-counters': { type: 'boolean' },
       },
       false,
     );
@@ -78,7 +82,13 @@ ${engineFlagsHelp}
     const height = parseNumber(values.height, '--height', { integer: true, min: 1 }) ?? 480;
     const count = parseNumber(values.frames, '--frames', { integer: true, min: 1 }) ?? 8;
     const frames = await loadFrames(values.images as string | undefined, width, height, count);
-    const engine = await createEngine(engineOptionsFrom(values));
+    const engineOptions = engineOptionsFrom(values);
+    const perfCounters = values['perf-counters'] === true;
+    const engine = await createEngine(perfCounters ? { ...engineOptions, openvino: { ...engineOptions.openvino, perfCounters: true } } : engineOptions);
+    if (perfCounters && engine.info.backend !== 'openvino') {
+      await engine.dispose();
+      throw new UsageError(`--perf-counters reads OpenVINO's counters: it needs --backend openvino (this engine runs on ${engine.info.backend})`);
+    }
     const progress = new ProgressBar('bench', rounds);
     try {
       const result = await benchmarkEngine(engine, {
@@ -89,11 +99,13 @@ ${engineFlagsHelp}
         onRound: (r) => progress.update(r),
       });
       progress.done();
+      const counters = perfCounters ? engine.perfCounters() : undefined;
+      const perfSummary = counters ? summarizePerfCounters(counters) : undefined;
       const cpu = cpuInfo();
       const info = engine.info;
       if (values.json) {
         process.stdout.write(
-          `${JSON.stringify({ ...result, model: info.model.path, backend: info.backend, device: info.device, precision: info.precision, concurrency: info.concurrency, cpu: { model: cpu.model, cores: cpu.cores, features: cpu.features, int8: cpu.int8Summary } })}\n`,
+          `${JSON.stringify({ ...result, model: info.model.path, backend: info.backend, device: info.device, precision: info.precision, inferencePrecision: info.inferencePrecision, ...(perfSummary ? { perfCounters: perfSummary } : {}), concurrency: info.concurrency, cpu: { model: cpu.model, cores: cpu.cores, features: cpu.features, int8: cpu.int8Summary } })}\n`,
         );
         return;
       }
@@ -101,7 +113,7 @@ ${engineFlagsHelp}
         `${name.padEnd(10)} ${m.latencyMs.p50.toFixed(2).padStart(8)} ${m.latencyMs.p90.toFixed(2).padStart(8)} ${m.latencyMs.p99.toFixed(2).padStart(8)} ${m.throughput.toFixed(1).padStart(10)}`;
       process.stdout.write(
         [
-          `model   ${info.model.path} (${info.model.family}, ${info.precision}) on ${info.backend}/${info.device}, concurrency ${info.concurrency}`,
+          `model   ${info.model.path} (${info.model.family}, ${info.precision}${info.inferencePrecision ? `, computes in ${info.inferencePrecision}` : ''}) on ${info.backend}/${info.device}, concurrency ${info.concurrency}`,
           `cpu     ${cpu.model}, ${cpu.cores} threads: ${cpu.int8Summary}`,
           `frames  ${result.frame.width}x${result.frame.height} ${result.frame.format} in memory; ${rounds} interleaved rounds x ${iterations} calls; throughput with ${result.depth} in flight`,
           '',
@@ -111,6 +123,7 @@ ${engineFlagsHelp}
           '',
           `detect() throughput / raw inference throughput: ${result.throughputRatio.toFixed(3)} (median of per-round ratios)`,
           '',
+          ...(perfSummary ? [formatPerfSummary(perfSummary)] : []),
         ].join('\n'),
       );
     } finally {

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The workload scripts/asan-openvino.sh runs under AddressSanitizer (needs `npm run build:ts`).
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { createEngine, convertToOpenVinoIr } = require('../dist/lib/index');
+const { config } = require('../dist/lib/config');
+const { openVinoModuleStatus } = require('../dist/lib/openvino/module-loader');
+
+async function expectError(what, promise) {
+  try {
+    await promise;
+  } catch (err) {
+    console.log(`  refused as expected: ${what}: ${err.code} ${err.message.split('\n')[0].slice(0, 160)}`);
+    return;
+  }
+  throw new Error(`${what} was not refused`);
+}
+
+async function main() {
+  const status = openVinoModuleStatus();
+  if (!status.loaded) throw new Error(`the ASan OpenVINO module did not load: ${status.reason}`);
+  console.log(`asan-openvino: ${status.file}, OpenVINO ${status.version}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'int8-detect-asan-ov-'));
+  process.env.INT8_DETECT_CACHE_DIR = dir;
+  const model = path.join(config.fixturesDir, 'models', 'yolox_nano.onnx');
+  const images = path.join(config.fixturesDir, 'coco', 'eval', 'images');
+  const files = fs.readdirSync(images).sort().slice(0, 4).map((f) => path.join(images, f));
+  try {
+    const fromBytes = await createEngine({ model: fs.readFileSync(model), backend: 'openvino', family: 'yolox', concurrency: 3, openvino: { perfCounters: true } });
+    const found = await Promise.all([...files, ...files].map((f) => fromBytes.detect(f)));
+    console.log(`  bytes, 8 concurrent detect(): ${found.map((d) => d.length).join(' ')} detections; ${fromBytes.perfCounters().layers.length} layers profiled`);
+    await fromBytes.dispose();
+    const xml = path.join(dir, 'ir', 'yolox_nano.xml');
+    await convertToOpenVinoIr(model, xml);
+    const ir = await createEngine({ model: xml, backend: 'openvino', openvino: { inferencePrecision: 'f32' } });
+    console.log(`  IR: ${(await ir.detect(files[0])).length} detections; raw infer output ${Object.values(await ir.infer(new Float32Array(3 * 416 * 416))).map((o) => o.dims.join('x'))}`);
+    await ir.dispose();
+    await expectError('device NPU', createEngine({ model, backend: 'openvino', device: 'NPU' }));
+    fs.writeFileSync(xml, fs.readFileSync(xml, 'utf8').slice(0, 5000));
+    await expectError('corrupt xml', createEngine({ model: xml, backend: 'openvino' }));
+    fs.rmSync(xml.replace(/xml$/, 'bin'));
+    await expectError('missing bin', createEngine({ model: xml, backend: 'openvino' }));
+    console.log('asan-openvino: done, no AddressSanitizer report');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
