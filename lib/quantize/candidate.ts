@@ -3,7 +3,7 @@
  * the sensitivity ranking, detections for the agreement check. One engine per candidate, closed
  * before the next, so memory stays flat however many candidates a search tries.
  */
-import type { RawTensor } from '../backends/backend';
+import type { BackendName, RawTensor } from '../backends/backend';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { Detection, DetectOptions, PreprocessSpec } from '../detect/types';
 import { createEngine, type EngineOptions } from '../engine';
@@ -29,8 +29,32 @@ export async function prepareHeldBack(frames: readonly RawFrame[], spec: Preproc
 /** What a candidate engine shares with the float one: family, labels, preprocessing, threads. */
 export type CandidateEngineOptions = Omit<EngineOptions, 'model' | 'backend' | 'precision' | 'detect'>;
 
-export async function candidateOutputs(model: Uint8Array, heldBack: HeldBackSet, engineOptions: CandidateEngineOptions): Promise<RawTensor[][]> {
-  const engine = await createEngine({ ...engineOptions, model, backend: 'onnxruntime' });
+/** A candidate model as its backend's engine opens it: bytes, or a file path (e.g. an OpenVINO IR's .xml). */
+export type CandidateModel = string | Uint8Array;
+
+/**
+ * How a search makes and runs candidates on one runtime, so the search itself is written once:
+ * Q/DQ ONNX models on ONNX Runtime (the default), FakeQuantize IRs on OpenVINO, ...
+ */
+export interface CandidateFactory {
+  backend: BackendName;
+  /** The float model, as that backend's engine opens it. */
+  fp32Model: CandidateModel;
+  /** The quantized model with the `keepFloat` activations left in float. */
+  emit(keepFloat: ReadonlySet<string>): Promise<CandidateModel>;
+  /** Multiply-accumulates per frame that run in INT8 with `keepFloat` in float, and in all. */
+  macs(keepFloat: ReadonlySet<string>): { int8: number; total: number };
+  /** Frees what emit made (temporary files), once the candidate has run. */
+  release?(candidate: CandidateModel): Promise<void>;
+}
+
+export async function candidateOutputs(
+  model: CandidateModel,
+  heldBack: HeldBackSet,
+  engineOptions: CandidateEngineOptions,
+  backend: BackendName = 'onnxruntime',
+): Promise<RawTensor[][]> {
+  const engine = await createEngine({ ...engineOptions, model, backend });
   try {
     const outputs: RawTensor[][] = [];
     for (const tensor of heldBack.tensors) outputs.push(Object.values(await engine.infer(tensor)));
@@ -41,12 +65,13 @@ export async function candidateOutputs(model: Uint8Array, heldBack: HeldBackSet,
 }
 
 export async function candidateDetections(
-  model: Uint8Array,
+  model: CandidateModel,
   heldBack: HeldBackSet,
   engineOptions: CandidateEngineOptions,
   detectOptions: DetectOptions,
+  backend: BackendName = 'onnxruntime',
 ): Promise<Detection[][]> {
-  const engine = await createEngine({ ...engineOptions, model, backend: 'onnxruntime' });
+  const engine = await createEngine({ ...engineOptions, model, backend });
   try {
     // Two in flight: preprocessing of one frame overlaps inference of the other.
     return await Promise.all(heldBack.frames.map((frame) => engine.detect(frame, detectOptions)));
