@@ -4,6 +4,9 @@
  * iterable of frames. Each iteration decodes the frames afresh, so a calibrator can be iterated
  * again (a second pass, a held-back set) without holding images in memory.
  */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
 import { Int8DetectError, invalidArgument } from '../errors';
@@ -43,6 +46,75 @@ export interface CalibratorOptions {
 export interface FrameCalibrator extends Calibrator {
   /** Warnings raised so far (fewer frames than recommended, ...), each once. */
   readonly warnings: readonly string[];
+  /**
+   * Hold frames back from calibration for the label-free accuracy check (see splitHeldBack):
+   * a calibrator over the other frames, and the held-back frames. A stream diverts every
+   * fourth frame (up to `count`) instead, so `heldBack()` is complete only once the returned
+   * calibrator has been iterated.
+   */
+  holdBack(count: number): HeldBackSplit;
+}
+
+export interface HeldBackSplit {
+  calibrator: FrameCalibrator;
+  heldBack(): readonly FrameInput[];
+  /** True when too few frames were given to set any aside: the check reuses calibration frames and is optimistic. */
+  shared: boolean;
+}
+
+/** Fewer held-back frames than this make the check too noisy: it reuses calibration frames instead. */
+export const MIN_HELD_BACK_FRAMES = 4;
+
+/**
+ * The split `int8-detect quantize` and createEngine make: the last `wanted` frames (at most a
+ * quarter) are held back for the check; with too few frames for that, the check shares the first
+ * four with calibration.
+ */
+export function splitHeldBack<T>(frames: readonly T[], wanted: number): { calibration: T[]; heldBack: T[]; shared: boolean } {
+  const count = Math.min(wanted, Math.floor(frames.length / 4));
+  if (count >= MIN_HELD_BACK_FRAMES) return { calibration: frames.slice(0, frames.length - count), heldBack: frames.slice(frames.length - count), shared: false };
+  return { calibration: frames.slice(), heldBack: frames.slice(0, Math.min(frames.length, MIN_HELD_BACK_FRAMES)), shared: true };
+}
+
+/**
+ * What identifies a list of frames, or undefined where one cannot be read: a file by its
+ * resolved path, size and modification time (no need to read 300 images to key a cache), an
+ * encoded image or raw frame by a hash of its bytes and layout.
+ */
+function frameIdentity(frame: FrameInput): unknown {
+  if (typeof frame === 'string') {
+    const stat = statSync(frame);
+    return { file: path.resolve(frame), bytes: stat.size, mtimeMs: stat.mtimeMs };
+  }
+  const hash = createHash('sha256');
+  if (Buffer.isBuffer(frame)) return { encoded: hash.update(frame).digest('hex') };
+  const { data, ...layout } = frame;
+  return { raw: hash.update(data).digest('hex'), ...layout };
+}
+
+function listFingerprint(frames: readonly FrameInput[], options: ResolvedOptions): string | undefined {
+  try {
+    const identity = { preprocess: options.preprocess, inputName: options.inputName, batchSize: options.batchSize, frames: frames.map(frameIdentity) };
+    return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What identifies a list of frames on its own (for held-back frames given apart from a calibrator); undefined where a file cannot be read. */
+export function fingerprintFrames(frames: readonly FrameInput[]): string | undefined {
+  try {
+    return createHash('sha256').update(JSON.stringify(frames.map(frameIdentity))).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A frame copied out of buffers a source may reuse, for keeping after the source moves on. */
+function keptFrame(frame: FrameInput): FrameInput {
+  if (typeof frame === 'string') return frame;
+  if (Buffer.isBuffer(frame)) return Buffer.from(frame);
+  return { ...frame, data: Uint8Array.from(frame.data) };
 }
 
 interface ResolvedOptions {
@@ -112,21 +184,59 @@ export function abortError(signal: AbortSignal): Int8DetectError {
 class FramesCalibrator implements FrameCalibrator {
   readonly batchSize: number;
   readonly size: number | undefined;
-  private readonly warned = new Set<string>();
-  private readonly warningList: string[] = [];
+  private readonly warned: Set<string>;
+  private readonly warningList: string[];
+  private identity: { value: string | undefined } | undefined;
 
   constructor(
     private readonly source: () => AsyncIterable<FrameInput> | Iterable<FrameInput>,
     size: number | undefined,
     private readonly options: ResolvedOptions,
+    /** The frames, where they are a list (folder and array sources): for fingerprint and holdBack. */
+    private readonly listed: readonly FrameInput[] | undefined,
+    /** A calibrator split from another shares its warnings (and does not warn about its size again). */
+    parent?: FramesCalibrator,
   ) {
     this.batchSize = options.batchSize;
     this.size = size;
-    if (size !== undefined && size < RECOMMENDED_CALIBRATION_FRAMES) this.warnFewFrames(size);
+    this.warned = parent ? parent.warned : new Set();
+    this.warningList = parent ? parent.warningList : [];
+    if (!parent && size !== undefined && size < RECOMMENDED_CALIBRATION_FRAMES) this.warnFewFrames(size);
   }
 
   get warnings(): readonly string[] {
     return this.warningList;
+  }
+
+  /** Computed on first use (it stats files or hashes frames); undefined for streams. */
+  get fingerprint(): string | undefined {
+    if (!this.identity) this.identity = { value: this.listed ? listFingerprint(this.listed, this.options) : undefined };
+    return this.identity.value;
+  }
+
+  holdBack(count: number): HeldBackSplit {
+    if (!Number.isInteger(count) || count < 1) throw invalidArgument('a positive integer', 'holdBack(count)', count);
+    if (this.listed) {
+      const { calibration, heldBack, shared } = splitHeldBack(this.listed, count);
+      return { calibrator: new FramesCalibrator(() => calibration, calibration.length, this.options, calibration, this), heldBack: () => heldBack, shared };
+    }
+    // Each pass (a pre-pass over the first frames, then calibration) diverts the same frames; the
+    // held-back set is the one of the longest pass, so a short pre-pass does not replace it.
+    let kept: FrameInput[] = [];
+    const source = this.source;
+    async function* diverted(): AsyncIterable<FrameInput> {
+      const pass: FrameInput[] = [];
+      let seen = 0;
+      try {
+        for await (const frame of source()) {
+          if (seen++ % 4 === 3 && pass.length < count) pass.push(keptFrame(frame));
+          else yield frame;
+        }
+      } finally {
+        if (pass.length >= kept.length) kept = pass;
+      }
+    }
+    return { calibrator: new FramesCalibrator(diverted, undefined, this.options, undefined, this), heldBack: () => kept, shared: false };
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<CalibrationBatch> {
@@ -186,7 +296,7 @@ export async function calibratorFromFolder(dir: string, options: CalibratorOptio
   }
   if (files.length === 0) throw new Int8DetectError('ERR_ARGUMENT', `The calibration folder ${dir} holds no images (.jpg, .png, .webp, ...)`);
   const chosen = shuffled(files, resolved.shuffleSeed).slice(0, resolved.limit);
-  return new FramesCalibrator(() => chosen, chosen.length, resolved);
+  return new FramesCalibrator(() => chosen, chosen.length, resolved, chosen);
 }
 
 /** Frames from an array: raw frames, encoded image Buffers, or image file paths. */
@@ -195,7 +305,7 @@ export function calibratorFromFrames(frames: readonly FrameInput[], options: Cal
   if (frames.length === 0) throw new Int8DetectError('ERR_ARGUMENT', 'The calibration set is empty: no frames were given');
   const resolved = resolveOptions(options);
   const chosen = shuffled(frames, resolved.shuffleSeed).slice(0, resolved.limit);
-  return new FramesCalibrator(() => chosen, chosen.length, resolved);
+  return new FramesCalibrator(() => chosen, chosen.length, resolved, chosen);
 }
 
 /**
@@ -212,5 +322,5 @@ export function calibratorFromAsyncFrames(
   }
   const resolved = resolveOptions(options);
   if (resolved.shuffleSeed !== undefined) throw invalidArgument('no shuffleSeed (a stream cannot be shuffled)', 'options.shuffleSeed', resolved.shuffleSeed);
-  return new FramesCalibrator(factory, options.size, resolved);
+  return new FramesCalibrator(factory, options.size, resolved, undefined);
 }

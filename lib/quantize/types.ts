@@ -18,4 +18,11 @@ export interface Calibrator extends AsyncIterable<CalibrationBatch> {
   readonly batchSize: number;
   /** Total frames, when known in advance (for progress and the under-300-frames warning). */
   readonly size?: number;
+  /**
+   * What identifies the frames this calibrator gives (and how they are preprocessed), for cache
+   * keys: equal fingerprints mean equal batches. Folder and array calibrators fill it from file
+   * names, sizes and modification times or a content hash; without one (a live stream, an
+   * arbitrary generator) a quantized model cannot be cached.
+   */
+  readonly fingerprint?: string;
 }

@@ -4,13 +4,12 @@ import { cpuInfo } from '../../cpu';
 import { resolveModelProfile } from '../../detect/profile';
 import { readModelInfo } from '../../onnx/model-info';
 import { listImages, writeFileAtomic } from '../../files';
-import { decodeImage } from '../../image';
-import { calibratorFromFrames } from '../../quantize/calibrator';
-import { prepareHeldBack } from '../../quantize/candidate';
-import { searchMixedPrecision } from '../../quantize/mixed-precision';
+import { abortError, calibratorFromFrames, splitHeldBack } from '../../quantize/calibrator';
 import type { IgnoredScope } from '../../quantize/placement';
 import { emitPlanJson, type MethodChoice } from '../../quantize/plan';
-import { quantizeModel } from '../../quantize/quantize';
+import { quantizeWithSearch } from '../../quantize/quantize-with-search';
+import { buildReportData } from '../../quantize/report-data';
+import { renderReportHtml } from '../../quantize/report-html';
 import { emitTensorRtCalibrationCache } from '../../quantize/trt-cache';
 import { parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../main';
@@ -66,9 +65,20 @@ Options:
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8 (no mixed precision)
       --held-back N        calibration images held back for the check (default 32, at most a quarter)
+      --report FILE        also write one self-contained HTML page: histograms and chosen ranges, per-layer
+                           FP32-vs-INT8 error (SQNR, cosine), what stayed in float and why, the check, latency
+      --eval-images DIR    labelled images: FP32 and INT8 mAP side by side (printed, and in the report)
+      --eval-annotations F their COCO annotations (instances.json)
+      --eval-limit N       evaluate only the first N images of the annotations
       --json               print one JSON summary
   -h, --help               show this help`,
   async run(argv) {
+    // OpenVINO's FakeQuantize IR path has its own flags (--preset, --subset): lib/openvino/quantize-command.ts.
+    const backendAt = argv.findIndex((a) => a === '--backend' || a.startsWith('--backend='));
+    if (backendAt >= 0 && (argv[backendAt] === '--backend=openvino' || argv[backendAt + 1] === 'openvino')) {
+      const { runOpenVinoQuantize } = await import('../../openvino/quantize-command');
+      return runOpenVinoQuantize(argv);
+    }
     const { values } = parseCommandArgs(
       argv,
       {
@@ -88,6 +98,10 @@ Options:
         'max-drop': { type: 'string' },
         'no-search': { type: 'boolean' },
         'held-back': { type: 'string' },
+        report: { type: 'string' },
+        'eval-images': { type: 'string' },
+        'eval-annotations': { type: 'string' },
+        'eval-limit': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -109,6 +123,11 @@ Options:
     const ignoredScope = ignoredScopeFrom((values.ignore as unknown as string[] | undefined) ?? []);
     const cachePath = values['calib-cache'] as string | undefined;
     const planPath = values.plan as string | undefined;
+    const reportPath = values.report as string | undefined;
+    const evalImages = values['eval-images'] as string | undefined;
+    const evalAnnotations = values['eval-annotations'] as string | undefined;
+    const evalLimit = parseNumber(values['eval-limit'], '--eval-limit', { integer: true, min: 1 });
+    if ((evalImages === undefined) !== (evalAnnotations === undefined)) throw new UsageError('--eval-images and --eval-annotations go together');
 
     const bytes = await fs.readFile(modelPath).catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read --model ${modelPath}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
@@ -123,10 +142,7 @@ Options:
     });
     if (files.length === 0) throw new UsageError(`no images (jpg, png, webp, ...) in --calib ${calib}`);
     // The check needs frames calibration has not seen; with very few images it shares them.
-    const heldBackCount = Math.min(heldBackWanted, Math.floor(files.length / 4));
-    const heldBackFiles = heldBackCount >= 4 ? files.slice(files.length - heldBackCount) : files.slice(0, Math.min(files.length, 4));
-    const calibrationFiles = heldBackCount >= 4 ? files.slice(0, files.length - heldBackCount) : files;
-    if (heldBackCount < 4) warn(`only ${files.length} calibration images: the accuracy check reuses calibration images, so it is optimistic`);
+    const { calibration: calibrationFiles, heldBack: heldBackFiles, shared: heldBackShared } = splitHeldBack(files, heldBackWanted);
     const calibrator = calibratorFromFrames(calibrationFiles, {
       preprocess: profile.preprocess,
       inputName: profile.inputName,
@@ -137,43 +153,51 @@ Options:
       onWarning: warn,
     });
     const progress = new ProgressBar('calibrate', calibrator.size ?? 0);
+    let searchBar: ProgressBar | undefined;
     const started = Date.now();
     try {
-      const result = await quantizeModel({
+      const flow = await quantizeWithSearch({
         model: bytes,
+        preprocess: profile.preprocess,
         calibrator,
+        heldBack: heldBackFiles,
+        heldBackShared,
         method,
         ...(activationsFlag !== undefined ? { activations: activationsFlag === 'int8' ? 'int8-symmetric' : 'uint8-asymmetric' } : {}),
         ...(weightBits !== undefined ? { weightBits } : {}),
         ignoredScope,
         allTensors: cachePath !== undefined,
+        maxDrop,
+        search: !values['no-search'],
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.phase === 'collect' && p.frames !== undefined) progress.update(p.frames);
+          if (p.phase === 'collect' && p.done !== undefined) progress.update(p.done);
+          if (p.phase === 'plan') progress.done();
+          if (p.phase === 'sensitivity' && p.done !== undefined) {
+            searchBar ??= new ProgressBar('sensitivity', p.total ?? 0);
+            searchBar.update(p.done);
+          }
         },
       });
-      progress.done();
-      for (const w of result.warnings) warn(w);
-      const heldBack = await prepareHeldBack(await Promise.all(heldBackFiles.map((f) => decodeImage(f))), profile.preprocess);
-      const searchBar = new ProgressBar('sensitivity', result.plan.activations.length);
-      const search = await searchMixedPrecision({
-        fp32Model: bytes,
-        model: result.model,
-        plan: result.plan,
-        heldBack,
-        engineOptions: {},
-        maxDrop: values['no-search'] ? Number.POSITIVE_INFINITY : maxDrop,
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.phase === 'sensitivity') searchBar.update(p.done);
-        },
-      });
-      searchBar.done();
+      searchBar?.done();
+      const { quantized: result, search } = flow;
+      const heldBack = flow.heldBack;
+      for (const w of flow.warnings) warn(w);
       const keepFloat = new Set(search.keepFloat);
-      const outputBytes = result.plan.activations.length === 0 && result.plan.weights.length === 0 ? result.bytes : search.bytes;
+      const outputBytes = flow.bytes;
+      const reportData =
+        reportPath !== undefined || evalImages !== undefined
+          ? await buildReportData(flow, {
+              title: `INT8 quantization report: ${modelPath}`,
+              ...(evalImages !== undefined ? { evaluation: { imagesDir: evalImages, annotations: evalAnnotations!, ...(evalLimit !== undefined ? { limit: evalLimit } : {}) } } : {}),
+              ...(reportPath === undefined ? { latencyRounds: 0 } : {}),
+            })
+          : undefined;
+      if (controller.signal.aborted) throw abortError(controller.signal);
       // Everything is computed before anything is written, and each file is written atomically:
       // an abort or an error leaves no partial output.
       await writeFileAtomic(out, outputBytes);
+      if (reportPath !== undefined) await writeFileAtomic(reportPath, renderReportHtml(reportData!));
       if (planPath !== undefined) await writeFileAtomic(planPath, emitPlanJson(result.plan, { keepFloat }));
       if (cachePath !== undefined) {
         await writeFileAtomic(cachePath, emitTensorRtCalibrationCache(result.statistics.statistics, result.plan, trtVersion !== undefined ? { version: trtVersion } : {}));
@@ -200,7 +224,7 @@ Options:
         macs: { ...macs, int8Fraction: fraction },
         check: {
           heldBackFrames: heldBack.frames.length,
-          heldBackFromCalibration: heldBackCount >= 4,
+          heldBackFromCalibration: !heldBackShared,
           agreementAp50: { floor: search.agreement.floor, allInt8: search.agreement.allInt8, chosen: search.agreement.chosen },
           estimatedDrop: search.estimatedDrop,
           maxDrop: values['no-search'] ? null : maxDrop,
@@ -213,6 +237,9 @@ Options:
         opset: plan.opset,
         warnings: result.warnings,
         cpu: { model: cpu.model, int8: cpu.int8Summary },
+        ...(reportData?.evaluation ? { evaluation: reportData.evaluation } : {}),
+        ...(reportData?.latency ? { latency: reportData.latency } : {}),
+        ...(reportPath !== undefined ? { report: reportPath } : {}),
       };
       if (values.json) {
         process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -233,6 +260,16 @@ Options:
             `${search.sensitivity.length > 0 ? `; search ${search.seconds.toFixed(0)} s, ${search.trials.length} trials` : ''}`,
           `INT8 MACs    ${(fraction * 100).toFixed(1)} % (${(macs.int8 / 1e6).toFixed(1)} of ${(macs.total / 1e6).toFixed(1)} M multiply-accumulates per frame)`,
           `cpu          ${cpu.model}: ${cpu.int8Summary}`,
+          ...(reportData?.evaluation
+            ? [
+                `mAP          FP32 ${reportData.evaluation.fp32.mAP.toFixed(4)}, INT8 ${reportData.evaluation.int8.mAP.toFixed(4)} ` +
+                  `(${((reportData.evaluation.int8.mAP - reportData.evaluation.fp32.mAP) * 100).toFixed(2)} points, ${reportData.evaluation.images} labelled images)`,
+              ]
+            : []),
+          ...(reportData?.latency
+            ? [`latency      FP32 ${reportData.latency.fp32Ms.toFixed(1)} ms, INT8 ${reportData.latency.int8Ms.toFixed(1)} ms: ${reportData.latency.ratio.toFixed(2)}x (medians of ${reportData.latency.rounds} interleaved rounds)`]
+            : []),
+          ...(reportPath !== undefined ? [`report       ${reportPath}`] : []),
           '',
         ].join('\n'),
       );
