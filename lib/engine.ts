@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import type { BackendName, BackendSession, InputTensor, Precision, RawTensor, TensorInfo } from './backends/backend';
 import { backendImplementation } from './backends/registry';
 import type { TensorRtBackendOptions } from './backends/tensorrt';
+import type { PerfCounterReport } from './backends/backend';
+import { isOpenVinoIrPath, readOpenVinoIr } from './openvino/ir-model';
+import type { OpenVinoBackendOptions } from './openvino/options';
 import { config } from './config';
 import { postprocess, resolveDetectOptions } from './detect/postprocess';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
@@ -20,8 +23,10 @@ import { countGraphOps, isQuantizedModel } from './onnx/graph-ops';
 import { readModelInfo, type ModelInfo } from './onnx/model-info';
 import { ItemPool } from './pool';
 import { chooseBackend, probe } from './probe';
+import type { EngineQuantizationInfo, Int8EngineOptions } from './quantize/engine-int8';
 
-export interface EngineOptions {
+/** Also the INT8 options (calibrator, maxDrop, quantization, onProgress, signal): lib/quantize/engine-int8.ts. */
+export interface EngineOptions extends Int8EngineOptions {
   /** The model: an ONNX file's path (YOLOX, YOLOv5, YOLOv8 or YOLO11 export), or its bytes. */
   model: string | Uint8Array;
   /** Which runtime runs it; 'auto' (default) picks TensorRT on an NVIDIA GPU, else OpenVINO, else ONNX Runtime. */
@@ -49,12 +54,16 @@ export interface EngineOptions {
   profileFilePrefix?: string;
   /** TensorRT only: calibration, plan cache, workspace, DLA (see docs/tensorrt.md). */
   tensorrt?: TensorRtBackendOptions;
+  /** OpenVINO only: performance hint, inference precision (force 'f32'), perf counters, model cache (see docs/openvino.md). */
+  openvino?: OpenVinoBackendOptions;
 }
 
 export interface EngineInfo {
   backend: BackendName;
   device: string;
   precision: Precision;
+  /** The float type the runtime computes float layers in, where it chooses (OpenVINO: 'f32', or 'bf16' on a BF16 CPU). */
+  inferencePrecision?: string;
   runtimeVersion: string;
   model: {
     path: string;
@@ -69,7 +78,9 @@ export interface EngineInfo {
   labels: readonly string[];
   concurrency: number;
   /** Why this backend and this interpretation of the model were chosen, in words. */
-  reasons: { backend: string; model: string; precision: string };
+  reasons: { backend: string; model: string; precision: string; quantization?: string };
+  /** Present when this engine quantized a float model (precision 'int8' with a calibrator), or loaded that result from the cache. */
+  quantization?: EngineQuantizationInfo;
 }
 
 export interface Engine {
@@ -80,6 +91,11 @@ export interface Engine {
   infer(inputs: Record<string, InputTensor> | InputTensor['data']): Promise<Record<string, RawTensor>>;
   /** Wait for in-flight calls, then free the runtime; later calls reject with ERR_DISPOSED. */
   dispose(): Promise<void>;
+  /**
+   * Per-layer counters summed over the runs since the last reset (OpenVINO with
+   * `openvino: { perfCounters: true }`); undefined where the backend does not profile.
+   */
+  perfCounters(options?: { reset?: boolean }): PerfCounterReport | undefined;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -128,19 +144,30 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const threads = options.threads === undefined ? config.ortIntraOpThreads : positiveIntegerOption(options.threads, 'options.threads', 1);
   const defaults = resolveDetectOptions(options.detect);
 
-  const { bytes, info } = await readModelFile(options.model);
+  const ir = isOpenVinoIrPath(options.model) ? await readOpenVinoIr(options.model) : undefined;
+  const float = ir ?? (await readModelFile(options.model));
   const modelName = typeof options.model === 'string' ? options.model : IN_MEMORY_MODEL;
-  const choice = chooseBackend(await probe(), requested);
-  const quantized = isQuantizedModel(countGraphOps(bytes));
+  const report = await probe();
+  const choice = chooseBackend(report, ir && requested === 'auto' ? 'openvino' : requested);
+  if (ir && choice.backend !== 'openvino') {
+    throw new Int8DetectError('ERR_MODEL', `${ir.xmlPath} is an OpenVINO IR model: only backend 'openvino' runs it, not '${choice.backend}' (give the ONNX model instead)`);
+  }
   // TensorRT builds FP16 and (with a calibrator or cache) implicit INT8 engines from a float model;
-  // the other backends run a model as it is: a Q/DQ model in INT8, a float model in FP32.
+  // the other backends run a model as it is: a Q/DQ model in INT8, a float model in FP32, or
+  // (precision 'int8' with a calibrator) the float model quantized first, or its cached quantization.
   const builds = choice.backend === 'tensorrt';
+  const int8 =
+    !ir && !builds && precision === 'int8' && options.calibrator !== undefined && !isQuantizedModel(countGraphOps(float.bytes))
+      ? await (await import('./quantize/engine-int8')).quantizeForEngine({ bytes: float.bytes, info: float.info, modelName, backend: choice.backend, report, cacheDir: config.cacheDir, options })
+      : undefined;
+  const { bytes, info } = int8 ? { bytes: int8.bytes, info: parseModel(int8.bytes, modelName) } : float;
+  const quantized = ir ? ir.quantized : isQuantizedModel(countGraphOps(bytes));
   const served: Precision = quantized ? 'int8' : builds && precision !== 'auto' ? precision : 'fp32';
   if (!builds && ((precision === 'int8' && !quantized) || precision === 'fp16')) {
     throw new Int8DetectError(
       'ERR_ARGUMENT',
       `precision '${precision}' was requested, but ${modelName} is a float model and the ${choice.backend} backend runs models as they are; ` +
-        `quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for precision 'fp32' or 'auto'`,
+        `pass calibrator (an image folder or frames) to quantize it here, or quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for precision 'fp32' or 'auto'`,
     );
   }
   const session = await backendImplementation(choice.backend).open({
@@ -153,6 +180,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     cacheDir: config.cacheDir,
     ...(options.profileFilePrefix !== undefined ? { profileFilePrefix: options.profileFilePrefix } : {}),
     ...(options.tensorrt !== undefined ? { tensorrt: options.tensorrt } : {}),
+    ...(options.openvino !== undefined ? { openvino: options.openvino } : {}),
   });
   let profile: ModelProfile;
   try {
@@ -166,7 +194,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await session.dispose();
     throw err;
   }
-  const precisionReason = quantized
+  const precisionReason = int8
+    ? `INT8 was requested with a calibrator: the float model was quantized (${int8.quantization.source === 'cache' ? 'from the cache' : 'just now'}) and runs in INT8`
+    : quantized
     ? `the model is quantized (QuantizeLinear/DequantizeLinear nodes): it runs in INT8`
     : served !== 'fp32'
       ? `${served.toUpperCase()} was requested and TensorRT builds it from the float model`
@@ -175,6 +205,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     backend: session.backend,
     device: session.device,
     precision: session.precision,
+    ...(session.inferencePrecision !== undefined ? { inferencePrecision: session.inferencePrecision } : {}),
     runtimeVersion: session.runtimeVersion,
     model: {
       path: typeof options.model === 'string' ? path.resolve(options.model) : IN_MEMORY_MODEL,
@@ -188,7 +219,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     preprocess: profile.preprocess,
     labels: profile.labels,
     concurrency: session.concurrency,
-    reasons: { backend: choice.reason, model: profile.reason, precision: precisionReason },
+    reasons: { backend: choice.reason, model: profile.reason, precision: session.precisionDetail ? `${precisionReason}; ${session.precisionDetail}` : precisionReason, ...(int8 ? { quantization: int8.reason } : {}) },
+    ...(int8 ? { quantization: int8.quantization } : {}),
   });
 }
 
@@ -250,6 +282,11 @@ class DetectionEngine implements Engine {
       const result = await this.session.run(feeds);
       return result.outputs;
     });
+  }
+
+  perfCounters(options?: { reset?: boolean }): PerfCounterReport | undefined {
+    if (this.disposed) return undefined;
+    return this.session.perfCounters?.(options?.reset ?? false);
   }
 
   dispose(): Promise<void> {

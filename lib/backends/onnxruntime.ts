@@ -6,6 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Int8DetectError } from '../errors';
+import { decodeModel, encodeModel } from '../onnx/model';
+import { foldDequantizeScales } from '../onnx/fold-dequantize-scale';
+import { lowerIntegerConvs } from '../onnx/lower-integer-conv';
 import type {
   Backend,
   BackendOpenOptions,
@@ -180,6 +183,19 @@ export interface OnnxRuntimeOpenOptions extends BackendOpenOptions {
   profileFilePrefix?: string;
 }
 
+/**
+ * What ONNX Runtime's CPU provider does not fuse by itself in a Q/DQ model: INT8 convolutions with
+ * float outputs become ConvInteger (lower-integer-conv.ts), and a DequantizeLinear followed by a
+ * per-channel constant Mul becomes one per-channel DequantizeLinear (fold-dequantize-scale.ts).
+ * Other models pass through untouched, without being decoded.
+ */
+export function lowerForOnnxRuntime(bytes: Uint8Array): Uint8Array {
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return bytes;
+  const { model, lowered } = lowerIntegerConvs(decodeModel(bytes));
+  const { model: folded, folded: count } = foldDequantizeScales(model);
+  return lowered.length > 0 || count > 0 ? encodeModel(folded) : bytes;
+}
+
 export const onnxRuntimeBackend: Backend = {
   name: 'onnxruntime',
   async open(options: OnnxRuntimeOpenOptions): Promise<BackendSession> {
@@ -193,7 +209,7 @@ export const onnxRuntimeBackend: Backend = {
     const concurrency = Math.max(1, options.concurrency);
     const threads = options.threads > 0 ? options.threads : Math.max(1, Math.floor(cores / concurrency));
     const init: WorkerInit = {
-      modelBytes: options.modelBytes,
+      modelBytes: lowerForOnnxRuntime(options.modelBytes),
       intraOpNumThreads: threads,
       enableProfiling: options.profileFilePrefix !== undefined,
       profileFilePrefix: options.profileFilePrefix,

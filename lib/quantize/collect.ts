@@ -4,12 +4,13 @@
  * is streamed into its ActivationStatistics (running range and histogram, native). Nothing is
  * kept between batches but the statistics, so memory does not grow with the calibration set.
  */
-import type { InputTensor, RawTensor } from '../backends/backend';
+import type { BackendSession, InputTensor, RawTensor } from '../backends/backend';
 import { onnxRuntimeBackend } from '../backends/onnxruntime';
 import { config } from '../config';
 import { Int8DetectError, invalidArgument } from '../errors';
 import { cloneModel, DataType, encodeModel, tensorTypeBytes, type OnnxModel } from '../onnx/model';
 import { abortError } from './calibrator';
+import { foldChannelMaxima } from './equalize';
 import { ActivationStatistics } from './statistics';
 import type { CalibrationBatch, Calibrator } from './types';
 
@@ -30,12 +31,26 @@ export interface CollectOptions {
   onProgress?: (progress: { frames: number; total?: number; batches: number }) => void;
   /** CPU threads for ONNX Runtime (default: all cores). */
   threads?: number;
+  /**
+   * Another runtime for the float model with `exposed` as extra outputs (e.g. OpenVINO, so the
+   * statistics describe what that runtime computes); ONNX Runtime CPU when absent.
+   */
+  openSession?: (model: OnnxModel, exposed: readonly string[]) => Promise<StatisticsSession>;
+  /** Tensors whose per-channel (axis 1) largest |value| is wanted, e.g. for channel equalization. */
+  channelMaxima?: readonly string[];
+  /** Stop after this many frames (a pre-pass over a subset); all the calibrator gives when absent. */
+  maxFrames?: number;
 }
+
+/** What collection needs of a runtime session. */
+export type StatisticsSession = Pick<BackendSession, 'inputs' | 'run' | 'dispose'>;
 
 export interface CollectedStatistics {
   statistics: Map<string, ActivationStatistics>;
   /** Each exposed tensor's shape for one frame (batch dimension 1). */
   shapes: Map<string, number[]>;
+  /** Per-channel largest |value| of each `channelMaxima` tensor. */
+  channelMaxima: Map<string, Float32Array>;
   frames: number;
   batches: number;
   seconds: number;
@@ -90,16 +105,19 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
   for (const tensor of options.tensors) statistics.set(tensor, new ActivationStatistics(tensor, statsOptions));
   const optional = new Set((options.optionalTensors ?? []).filter((t) => !statistics.has(t) && (inputNames.has(t) || produced.has(t))));
   for (const tensor of optional) statistics.set(tensor, new ActivationStatistics(tensor, statsOptions));
-  const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? [])])].filter((t) => !inputNames.has(t));
-  const augmented = encodeModel(exposeTensors(model, exposed));
-  const session = await onnxRuntimeBackend.open({
-    modelPath: '(model with calibration outputs)',
-    modelBytes: augmented,
-    precision: 'fp32',
-    concurrency: 1,
-    threads: options.threads ?? 0,
-    cacheDir: config.cacheDir,
-  });
+  const channelMaxima = new Map<string, Float32Array>();
+  const wantChannels = new Set(options.channelMaxima ?? []);
+  const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? []), ...wantChannels])].filter((t) => !inputNames.has(t));
+  const session: StatisticsSession = options.openSession
+    ? await options.openSession(model, exposed)
+    : await onnxRuntimeBackend.open({
+        modelPath: '(model with calibration outputs)',
+        modelBytes: encodeModel(exposeTensors(model, exposed)),
+        precision: 'fp32',
+        concurrency: 1,
+        threads: options.threads ?? 0,
+        cacheDir: config.cacheDir,
+      });
   const shapes = new Map<string, number[]>();
   let frames = 0;
   let batches = 0;
@@ -120,6 +138,7 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
         for (const name of inputNames) if (statistics.has(name)) tensors[name] = feed;
         for (const [name, tensor] of Object.entries(tensors)) {
           if (!shapes.has(name)) shapes.set(name, perFrame(tensor.dims));
+          if (wantChannels.has(name) && tensor.data instanceof Float32Array) channelMaxima.set(name, foldChannelMaxima(tensor.data, tensor.dims, channelMaxima.get(name)));
           const stats = statistics.get(name);
           if (!stats) continue;
           if (!(tensor.data instanceof Float32Array)) {
@@ -141,10 +160,11 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
       }
       batches++;
       options.onProgress?.({ frames, batches, ...(calibrator.size !== undefined ? { total: calibrator.size } : {}) });
+      if (options.maxFrames !== undefined && frames >= options.maxFrames) break;
     }
   } finally {
     await session.dispose();
   }
   if (frames === 0) throw new Int8DetectError('ERR_ARGUMENT', 'The calibration set is empty: the calibrator gave no frames');
-  return { statistics, shapes, frames, batches, seconds: (Date.now() - started) / 1000 };
+  return { statistics, shapes, channelMaxima, frames, batches, seconds: (Date.now() - started) / 1000 };
 }

@@ -11,7 +11,15 @@ import type { CocoMetrics } from '../eval/coco';
 import { Int8DetectError } from '../errors';
 import { validateRawFrame, type RawFrame } from '../frame';
 import { agreementMetrics } from './agreement';
-import { candidateDetections, candidateOutputs, relativeOutputError, type CandidateEngineOptions, type HeldBackSet } from './candidate';
+import {
+  candidateDetections,
+  candidateOutputs,
+  relativeOutputError,
+  type CandidateEngineOptions,
+  type CandidateFactory,
+  type CandidateModel,
+  type HeldBackSet,
+} from './candidate';
 import { emitQdqModel } from './emit-qdq';
 import { macCounts, type QuantizationPlan } from './plan';
 import type { OnnxModel } from '../onnx/model';
@@ -30,9 +38,12 @@ export interface MixedPrecisionTrial {
   agreementMap: number;
   estimatedDrop: number;
   passed: boolean;
+  /** The trial with every MAC-free activation (compute outputs) in float, when it did not pass. */
+  macFree?: boolean;
 }
 
 export interface MixedPrecisionResult {
+  /** The chosen Q/DQ model; empty when `candidates` came from another factory (its caller emits the chosen one). */
   bytes: Uint8Array;
   keepFloat: string[];
   /** Every activation, most sensitive first. */
@@ -57,6 +68,28 @@ export interface MixedPrecisionOptions {
   sensitivityFrames?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { phase: 'reference' | 'sensitivity' | 'search'; done: number; total: number }) => void;
+  /** How candidates are made and run; default: Q/DQ ONNX emissions of `plan` on ONNX Runtime. */
+  candidates?: CandidateFactory;
+}
+
+/** The default factory: Q/DQ ONNX models (emitQdqModel) run on ONNX Runtime. */
+export function qdqCandidateFactory(fp32Model: Uint8Array, model: OnnxModel, plan: QuantizationPlan): CandidateFactory {
+  return {
+    backend: 'onnxruntime',
+    fp32Model,
+    emit: async (keepFloat) => emitQdqModel(model, plan, { keepFloat }),
+    macs: (keepFloat) => macCounts(plan, keepFloat),
+  };
+}
+
+/** Runs `use` on the candidate with `keepFloat` in float, then releases the candidate. */
+async function withCandidate<T>(factory: CandidateFactory, keepFloat: ReadonlySet<string>, use: (model: CandidateModel) => Promise<T>): Promise<T> {
+  const candidate = await factory.emit(keepFloat);
+  try {
+    return await use(candidate);
+  } finally {
+    await factory.release?.(candidate);
+  }
 }
 
 /**
@@ -77,14 +110,14 @@ export function estimatedDrop(agreementAp50: number, floorAp50: number, referenc
 
 /** FP32 against itself on the frames shifted by one pixel (zero-copy crops), boxes shifted back. */
 async function agreementFloor(
-  fp32Model: Uint8Array,
+  factory: CandidateFactory,
   heldBack: HeldBackSet,
   engineOptions: CandidateEngineOptions,
   reference: readonly Detection[][],
   numClasses: number,
 ): Promise<CocoMetrics> {
   const shifted = heldBack.frames.map((frame) => shiftFrame(frame));
-  const detections = await candidateDetections(fp32Model, { frames: shifted, tensors: [] }, engineOptions, COCO_EVAL_DETECT_OPTIONS);
+  const detections = await candidateDetections(factory.fp32Model, { frames: shifted, tensors: [] }, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend);
   const moved = detections.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
   return agreementMetrics(reference, moved, heldBack.frames, numClasses);
 }
@@ -110,23 +143,24 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   const sensitivityFrames = Math.min(options.sensitivityFrames ?? 8, heldBack.frames.length);
   const sensitivitySet: HeldBackSet = { frames: heldBack.frames.slice(0, sensitivityFrames), tensors: heldBack.tensors.slice(0, sensitivityFrames) };
   const activations = plan.activations.map((a) => a.name);
-  const numClasses = await classCount(options.fp32Model, engineOptions);
+  const factory = options.candidates ?? qdqCandidateFactory(options.fp32Model, model, plan);
+  const numClasses = await classCount(factory, engineOptions);
 
   options.onProgress?.({ phase: 'reference', done: 0, total: 1 });
-  const referenceOutputs: RawTensor[][] = await candidateOutputs(options.fp32Model, sensitivitySet, engineOptions);
-  const referenceDetections: Detection[][] = await candidateDetections(options.fp32Model, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS);
-  const floor = (await agreementFloor(options.fp32Model, heldBack, engineOptions, referenceDetections, numClasses)).AP50;
+  const referenceOutputs: RawTensor[][] = await candidateOutputs(factory.fp32Model, sensitivitySet, engineOptions, factory.backend);
+  const referenceDetections: Detection[][] = await candidateDetections(factory.fp32Model, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend);
+  const floor = (await agreementFloor(factory, heldBack, engineOptions, referenceDetections, numClasses)).AP50;
   options.onProgress?.({ phase: 'reference', done: 1, total: 1 });
 
   const trials = new Map<number, MixedPrecisionTrial>();
+  let freeTrial: MixedPrecisionTrial | undefined;
   const sensitivity: TensorSensitivity[] = [];
   const keepSet = (k: number) => new Set(sensitivity.slice(0, k).map((s) => s.name));
   const trial = async (k: number, keep: ReadonlySet<string>): Promise<MixedPrecisionTrial> => {
     const known = trials.get(k);
     if (known) return known;
     checkAbort(options.signal);
-    const bytes = emitQdqModel(model, plan, { keepFloat: keep });
-    const detections = await candidateDetections(bytes, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS);
+    const detections = await withCandidate(factory, keep, (candidate) => candidateDetections(candidate, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend));
     const metrics = agreementMetrics(referenceDetections, detections, heldBack.frames, numClasses);
     const drop = estimatedDrop(metrics.AP50, floor);
     const result = { keptFloat: k, agreement: metrics.AP50, agreementMap: metrics.mAP, estimatedDrop: drop, passed: drop <= maxDrop };
@@ -136,27 +170,42 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
 
   const allInt8 = await trial(0, new Set());
   let chosen = allInt8;
+  let pool = activations;
+  if (!allInt8.passed) {
+    // Tensors that cost no INT8 multiply-accumulates in float (a conv's output: the conv still
+    // runs INT8, with a float output) are tried first: when all of them in float pass, the
+    // search keeps only from them, and every compute node stays INT8.
+    const int8Macs = factory.macs(new Set()).int8;
+    const macFree = activations.filter((a) => factory.macs(new Set([a])).int8 === int8Macs);
+    if (macFree.length > 0 && macFree.length < activations.length) {
+      const t = await trial(-1, new Set(macFree));
+      freeTrial = { ...t, keptFloat: macFree.length, macFree: true };
+      trials.delete(-1);
+      if (t.passed) pool = macFree;
+    }
+  }
   if (!allInt8.passed) {
     // Rank: each activation alone in INT8 (with every weight in INT8), the rest in float.
-    for (const [i, name] of activations.entries()) {
+    for (const [i, name] of pool.entries()) {
       checkAbort(options.signal);
       const keep = new Set(activations.filter((a) => a !== name));
-      const outputs = await candidateOutputs(emitQdqModel(model, plan, { keepFloat: keep }), sensitivitySet, engineOptions);
+      const outputs = await withCandidate(factory, keep, (candidate) => candidateOutputs(candidate, sensitivitySet, engineOptions, factory.backend));
       sensitivity.push({ name, error: relativeOutputError(referenceOutputs, outputs) });
-      options.onProgress?.({ phase: 'sensitivity', done: i + 1, total: activations.length });
+      options.onProgress?.({ phase: 'sensitivity', done: i + 1, total: pool.length });
     }
     sensitivity.sort((a, b) => b.error - a.error);
     // The fewest most-sensitive activations in float that pass: binary search over the count,
     // taking agreement as non-increasing in the number of INT8 tensors.
     let lo = 1;
-    let hi = activations.length;
+    let hi = pool.length;
+    if (freeTrial && pool !== activations) trials.set(hi, { ...freeTrial, macFree: undefined });
     const last = await trial(hi, keepSet(hi));
     chosen = last;
     if (last.passed) {
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         const t = await trial(mid, keepSet(mid));
-        options.onProgress?.({ phase: 'search', done: trials.size, total: Math.ceil(Math.log2(activations.length)) + 2 });
+        options.onProgress?.({ phase: 'search', done: trials.size, total: Math.ceil(Math.log2(pool.length)) + 2 });
         if (t.passed) hi = mid;
         else lo = mid + 1;
       }
@@ -166,20 +215,20 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   const keepFloat = [...keepSet(chosen.keptFloat)];
   const keep = new Set(keepFloat);
   return {
-    bytes: emitQdqModel(model, plan, { keepFloat: keep }),
+    bytes: options.candidates ? new Uint8Array(0) : emitQdqModel(model, plan, { keepFloat: keep }),
     keepFloat,
     sensitivity,
-    trials: [...trials.values()].sort((a, b) => a.keptFloat - b.keptFloat),
+    trials: [...trials.values(), ...(freeTrial && pool === activations ? [freeTrial] : [])].sort((a, b) => a.keptFloat - b.keptFloat),
     agreement: { allInt8: allInt8.agreement, chosen: chosen.agreement, floor },
     estimatedDrop: chosen.estimatedDrop,
-    macs: macCounts(plan, keep),
+    macs: factory.macs(keep),
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-async function classCount(model: Uint8Array, engineOptions: CandidateEngineOptions): Promise<number> {
+async function classCount(factory: CandidateFactory, engineOptions: CandidateEngineOptions): Promise<number> {
   const { createEngine } = await import('../engine');
-  const engine = await createEngine({ ...engineOptions, model, backend: 'onnxruntime' });
+  const engine = await createEngine({ ...engineOptions, model: factory.fp32Model, backend: factory.backend });
   try {
     return engine.info.labels.length;
   } finally {

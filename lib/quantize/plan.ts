@@ -7,6 +7,7 @@ import { Int8DetectError, invalidArgument } from '../errors';
 import { indexGraph } from '../onnx/graph-index';
 import { defaultOpset, tensorFloats, type OnnxModel } from '../onnx/model';
 import type { CollectedStatistics } from './collect';
+import type { EqualizedChain } from './equalize';
 import { placeQuantization, type ComputeSite, type IgnoredScope, type Placement } from './placement';
 import { scaleAndZeroPoint, type ActivationMode } from './qparams';
 import type { ActivationStatistics, Range, RangeMethod } from './statistics';
@@ -83,6 +84,8 @@ export interface QuantizationPlan {
   compute: ComputePlan[];
   calibration: { frames: number; batches: number; seconds: number };
   warnings: string[];
+  /** Conv -> SiLU chains channel-equalized before calibration (the plan's tensors are the rewritten model's). */
+  equalized?: EqualizedChain[];
 }
 
 const METHODS: readonly MethodChoice[] = ['auto', 'minmax', 'entropy', 'percentile'];
@@ -142,6 +145,21 @@ function activationPlan(stats: ActivationStatistics, method: MethodChoice, mode:
   return { method: chosen.method, range: chosen.range, error: chosen.error, observed: { min: stats.min, max: stats.max }, scale, zeroPoint };
 }
 
+/** Ops that only move, slice or join data: the image passes through them unchanged in value. */
+const DATA_MOVEMENT_OPS = new Set(['Slice', 'Concat', 'Reshape', 'Transpose', 'Split', 'Pad', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten', 'SpaceToDepth', 'DepthToSpace']);
+
+/** Keys of the nodes that read a graph input directly or through data-movement ops only (YOLOX's Focus slices, for one). */
+function nodesReadingModelInput(model: OnnxModel, index: ReturnType<typeof indexGraph>): Set<string> {
+  const imageLike = new Set(index.graphInputs);
+  const readers = new Set<string>();
+  for (const node of model.graph.nodes) {
+    if (!node.inputs.some((i) => imageLike.has(i))) continue;
+    readers.add(index.nodeKey.get(node)!);
+    if (DATA_MOVEMENT_OPS.has(node.opType) && node.domain === '') for (const o of node.outputs) imageLike.add(o);
+  }
+  return readers;
+}
+
 /** The placement's tensors with their parameters. `statistics` must cover every activation the placement names. */
 export function buildPlan(
   model: OnnxModel,
@@ -156,15 +174,22 @@ export function buildPlan(
     if (!stats) throw new Int8DetectError('ERR_ARGUMENT', `No statistics were collected for tensor '${site.tensor}'; collect them with the same placement`);
     return { name: site.tensor, kind: 'activation', producer: site.producer, consumers: site.consumers, reason: site.reason, ...activationPlan(stats, method, mode) };
   });
+  const imageReaders = nodesReadingModelInput(model, index);
   const weights: WeightPlan[] = placement.weights.map((site) => {
     const tensor = index.initializers.get(site.tensor)!;
     const values = tensorFloats(tensor);
+    // The convs that read the image itself get 7-bit weights whatever the setting: raw pixels
+    // fill the UINT8 range, and x86 CPUs without VNNI sum pairs of UINT8 x INT8 products in 16
+    // bits (VPMADDUBSW: 255 x 127 x 2 > 32767), which saturates on bright frames. Measured on
+    // yolox_nano's stem (AVX2): agreement with FP32 0.85 with 8-bit, the damage gone with the
+    // input in float. Half a bit on the first layer costs nothing measurable elsewhere.
+    const bits: 7 | 8 = weightBits === 7 || site.consumers.some((c) => imageReaders.has(c)) ? 7 : 8;
     const scales = Array.from(perChannelScales(values, site.dims, site.axis), (s) => {
       // An all-zero channel quantizes to zeros whatever its scale; a zero scale is not valid ONNX.
-      const fitted = weightBits === 7 ? (s * 127) / 63 : s;
+      const fitted = bits === 7 ? (s * 127) / 63 : s;
       return fitted > 0 && Number.isFinite(fitted) ? fitted : 1;
     });
-    return { name: site.tensor, kind: 'weight', consumers: site.consumers, axis: site.axis, dims: site.dims, scales, bits: weightBits };
+    return { name: site.tensor, kind: 'weight', consumers: site.consumers, axis: site.axis, dims: site.dims, scales, bits };
   });
   const float: FloatTensorPlan[] = placement.floatNodes.map((n) => {
     const node = model.graph.nodes.find((x) => index.nodeKey.get(x) === n.node)!;
@@ -193,8 +218,11 @@ export function buildPlan(
 }
 
 /**
- * Which compute nodes run in INT8 once `keepFloat` tensors stay float: the runtime fuses a node
- * only when its input, its weight and its output are all quantized.
+ * Which compute nodes run in INT8 once `keepFloat` tensors stay float: those whose input and
+ * weight are quantized. Its output may stay float: TensorRT and OpenVINO run such a node as an
+ * INT8 kernel with a float output, and ONNX Runtime, which fuses only DQ -> Conv -> Q, gets it as
+ * ConvInteger from the backend's lowering (lib/onnx/lower-integer-conv.ts; MatMul and Gemm it
+ * fuses itself). ConvTranspose has no such path, so it counts only with its output quantized.
  */
 export function int8ComputeNodes(plan: QuantizationPlan, keepFloat: ReadonlySet<string> = new Set()): Set<string> {
   const quantized = new Set([...plan.activations.map((a) => a.name), ...plan.weights.map((w) => w.name)].filter((t) => !keepFloat.has(t)));
@@ -202,7 +230,9 @@ export function int8ComputeNodes(plan: QuantizationPlan, keepFloat: ReadonlySet<
   for (const c of plan.compute) {
     if (!c.quantized) continue;
     const weightOk = c.weight === '' || quantized.has(c.weight);
-    if (quantized.has(c.input) && weightOk && quantized.has(c.output)) result.add(c.node);
+    // ONNX Runtime has no integer ConvTranspose with a float output: that one needs its Q.
+    const outputOk = c.opType !== 'ConvTranspose' || quantized.has(c.output);
+    if (quantized.has(c.input) && weightOk && outputOk) result.add(c.node);
   }
   return result;
 }

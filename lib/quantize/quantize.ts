@@ -10,13 +10,15 @@ import { decodeModel, type OnnxModel } from '../onnx/model';
 import { raiseOpset } from '../onnx/opset';
 import { collectStatistics, type CollectedStatistics } from './collect';
 import { emitQdqModel } from './emit-qdq';
+import { equalizeChains, findSiluChains, type EqualizedChain, type EqualizeOptions } from './equalize';
 import { placeQuantization, type IgnoredScope } from './placement';
 import { buildPlan, checkPlanOptions, macCounts, type MethodChoice, type QuantizationPlan } from './plan';
 import type { ActivationMode } from './qparams';
 import type { Calibrator } from './types';
 
 export interface QuantizeProgress {
-  phase: 'collect' | 'plan' | 'emit';
+  /** 'equalize': the pre-pass over a few frames that measures channel ranges for equalization. */
+  phase: 'equalize' | 'collect' | 'plan' | 'emit';
   frames?: number;
   total?: number;
 }
@@ -38,7 +40,15 @@ export interface QuantizeModelOptions {
   onProgress?: (progress: QuantizeProgress) => void;
   /** ONNX Runtime threads for calibration (default: all cores). */
   threads?: number;
+  /**
+   * Channel equalization around Conv -> SiLU -> Conv before calibration (equalize.ts): on by
+   * default; false turns it off; an object sets its thresholds.
+   */
+  equalize?: boolean | (EqualizeOptions & { frames?: number });
 }
+
+/** Frames of the equalization pre-pass: channel maxima settle within a few dozen frames. */
+const EQUALIZE_FRAMES = 32;
 
 export interface QuantizeResult {
   /** The Q/DQ model; the float model's own bytes when there is nothing to quantize. */
@@ -46,8 +56,13 @@ export interface QuantizeResult {
   plan: QuantizationPlan;
   /** The statistics, the tensor shapes and the calibration counts: reusable for other plans. */
   statistics: CollectedStatistics;
-  /** The decoded float model, for buildPlan / emitQdqModel calls with other options. */
+  /**
+   * The float model the plan refers to, for buildPlan / emitQdqModel calls with other options:
+   * the decoded input model, or its channel-equalized rewrite (same outputs, see `equalized`).
+   */
   model: OnnxModel;
+  /** The Conv -> SiLU chains that were equalized before calibration. */
+  equalized: EqualizedChain[];
   /** Multiply-accumulates per frame of Conv/ConvTranspose/Gemm/MatMul: in INT8, and in all. */
   macs: { int8: number; total: number };
   warnings: string[];
@@ -67,9 +82,11 @@ export async function quantizeModel(options: QuantizeModelOptions): Promise<Quan
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'quantizeModel(options)', options);
   const planOptions = checkPlanOptions(options);
   const bytes = await readModelBytes(options.model);
-  const model = decodeModel(bytes);
+  const decoded = decodeModel(bytes);
   // Refuse a model whose opset cannot be raised before spending minutes on calibration.
-  raiseOpset(model, 13);
+  raiseOpset(decoded, 13);
+  const { model: working, chains: equalized } = await equalizeForCalibration(decoded, options, planOptions.ignoredScope);
+  const model = working;
   const placement = placeQuantization(model, { ignoredScope: planOptions.ignoredScope });
   const computeTensors = placement.compute.flatMap((c) => [c.input, c.output]);
   const statistics = await collectStatistics(model, options.calibrator, {
@@ -86,12 +103,40 @@ export async function quantizeModel(options: QuantizeModelOptions): Promise<Quan
   const warnings = [...plan.warnings];
   options.onProgress?.({ phase: 'emit' });
   const nothing = plan.activations.length === 0 && plan.weights.length === 0;
+  if (equalized.length > 0) plan.equalized = equalized;
   return {
     bytes: nothing ? bytes : emitQdqModel(model, plan),
     plan,
     statistics,
     model,
+    equalized,
     macs: macCounts(plan),
     warnings,
   };
+}
+
+/**
+ * The model with its Conv -> SiLU chains channel-equalized, from a pre-pass over the first
+ * frames; the model itself when equalization is off or finds nothing to do.
+ */
+export async function equalizeForCalibration(
+  model: OnnxModel,
+  options: Pick<QuantizeModelOptions, 'calibrator' | 'equalize' | 'signal' | 'threads' | 'onProgress'>,
+  ignoredScope: IgnoredScope,
+): Promise<{ model: OnnxModel; chains: EqualizedChain[] }> {
+  if (options.equalize === false) return { model, chains: [] };
+  const settings = typeof options.equalize === 'object' && options.equalize !== null ? options.equalize : {};
+  // Only chains whose conv is quantized: the head and the ignored scope stay as they are.
+  const quantizedConvs = new Set(placeQuantization(model, { ignoredScope }).compute.filter((c) => c.quantized).map((c) => c.node));
+  const chains = findSiluChains(model, quantizedConvs);
+  if (chains.length === 0) return { model, chains: [] };
+  options.onProgress?.({ phase: 'equalize' });
+  const pre = await collectStatistics(model, options.calibrator, {
+    tensors: [],
+    channelMaxima: chains.flatMap((c) => [c.tensor, c.product]),
+    maxFrames: settings.frames ?? EQUALIZE_FRAMES,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
+  return equalizeChains(model, chains, pre.channelMaxima, settings);
 }
