@@ -24,6 +24,7 @@ import { readModelInfo, type ModelInfo } from './onnx/model-info';
 import { ItemPool } from './pool';
 import { chooseBackend, probe } from './probe';
 import type { EngineQuantizationInfo, Int8EngineOptions } from './quantize/engine-int8';
+import type { EnginePrecisionChoice } from './quantize/precision-choice';
 
 /** Also the INT8 options (calibrator, maxDrop, quantization, onProgress, signal): lib/quantize/engine-int8.ts. */
 export interface EngineOptions extends Int8EngineOptions {
@@ -34,8 +35,9 @@ export interface EngineOptions extends Int8EngineOptions {
   /** Backend device ('cpu' for onnxruntime); the backend's default when absent. */
   device?: string;
   /**
-   * 'fp32' runs the model as it is; 'auto' (default) does the same until a backend can measure
-   * the alternatives. A model that is already quantized (Q/DQ) runs in INT8 either way.
+   * 'fp32' runs the model as it is; 'auto' (default) does the same, except on OpenVINO with a
+   * calibrator: there it times FP32 and INT8 on the device and serves the faster of those that pass
+   * the accuracy check (engine.info.precisionChoice). A quantized model runs in INT8 either way.
    */
   precision?: Precision | 'auto';
   /** The detector head, when the output shape and metadata do not say it. */
@@ -81,6 +83,8 @@ export interface EngineInfo {
   reasons: { backend: string; model: string; precision: string; quantization?: string };
   /** Present when this engine quantized a float model (precision 'int8' with a calibrator), or loaded that result from the cache. */
   quantization?: EngineQuantizationInfo;
+  /** precision 'auto' with a calibrator on OpenVINO: both medians, their ratio, the choice and why. */
+  precisionChoice?: EnginePrecisionChoice;
 }
 
 export interface Engine {
@@ -156,12 +160,25 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // the other backends run a model as it is: a Q/DQ model in INT8, a float model in FP32, or
   // (precision 'int8' with a calibrator) the float model quantized first, or its cached quantization.
   const builds = choice.backend === 'tensorrt';
-  const int8 =
-    !ir && !builds && precision === 'int8' && options.calibrator !== undefined && !isQuantizedModel(countGraphOps(float.bytes))
-      ? await (await import('./quantize/engine-int8')).quantizeForEngine({ bytes: float.bytes, info: float.info, modelName, backend: choice.backend, report, cacheDir: config.cacheDir, options })
+  const quantizable = !ir && !builds && options.calibrator !== undefined && !isQuantizedModel(countGraphOps(float.bytes));
+  const int8Request = { bytes: float.bytes, info: float.info, modelName, backend: choice.backend, report, cacheDir: config.cacheDir, options };
+  // precision 'auto' with a calibrator on OpenVINO: INT8 or FP32, whichever measured faster on the
+  // device among those that pass the accuracy check (lib/quantize/precision-choice.ts).
+  const measured =
+    quantizable && precision === 'auto' && choice.backend === 'openvino'
+      ? await (await import('./quantize/precision-choice')).choosePrecisionByMeasurement(int8Request)
       : undefined;
-  const { bytes, info } = int8 ? { bytes: int8.bytes, info: parseModel(int8.bytes, modelName) } : float;
-  const quantized = ir ? ir.quantized : isQuantizedModel(countGraphOps(bytes));
+  const int8 =
+    quantizable && precision === 'int8'
+      ? await (await import('./quantize/engine-int8')).quantizeForEngine(int8Request)
+      : measured?.choice.chosen === 'int8'
+        ? measured.int8
+        : undefined;
+  if (measured && !int8) await measured.int8.release?.();
+  // An INT8 artefact opened from its path (OpenVINO IR in the INT8 cache).
+  const int8Ir = int8?.modelPath !== undefined ? await readOpenVinoIr(int8.modelPath) : undefined;
+  const { bytes, info } = int8Ir ?? (int8 ? { bytes: int8.bytes, info: parseModel(int8.bytes, modelName) } : float);
+  const quantized = ir ? ir.quantized : int8Ir ? int8Ir.quantized : isQuantizedModel(countGraphOps(bytes));
   const served: Precision = quantized ? 'int8' : builds && precision !== 'auto' ? precision : 'fp32';
   if (!builds && ((precision === 'int8' && !quantized) || precision === 'fp16')) {
     throw new Int8DetectError(
@@ -171,7 +188,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     );
   }
   const session = await backendImplementation(choice.backend).open({
-    modelPath: modelName,
+    modelPath: int8Ir ? int8Ir.xmlPath : modelName,
     modelBytes: bytes,
     device: options.device,
     precision: served,
@@ -181,7 +198,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...(options.profileFilePrefix !== undefined ? { profileFilePrefix: options.profileFilePrefix } : {}),
     ...(options.tensorrt !== undefined ? { tensorrt: options.tensorrt } : {}),
     ...(options.openvino !== undefined ? { openvino: options.openvino } : {}),
-  });
+  }).finally(() => int8?.release?.());
   let profile: ModelProfile;
   try {
     profile = await resolveModelProfile({
@@ -194,7 +211,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await session.dispose();
     throw err;
   }
-  const precisionReason = int8
+  const precisionReason = measured
+    ? measured.reason
+    : int8
     ? `INT8 was requested with a calibrator: the float model was quantized (${int8.quantization.source === 'cache' ? 'from the cache' : 'just now'}) and runs in INT8`
     : quantized
     ? `the model is quantized (QuantizeLinear/DequantizeLinear nodes): it runs in INT8`
@@ -221,6 +240,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     concurrency: session.concurrency,
     reasons: { backend: choice.reason, model: profile.reason, precision: session.precisionDetail ? `${precisionReason}; ${session.precisionDetail}` : precisionReason, ...(int8 ? { quantization: int8.reason } : {}) },
     ...(int8 ? { quantization: int8.quantization } : {}),
+    ...(measured ? { precisionChoice: measured.choice } : {}),
   });
 }
 

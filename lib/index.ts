@@ -63,6 +63,8 @@ export { quantizeWithSearch } from './quantize/quantize-with-search';
 export type { QuantizeWithSearchOptions, QuantizeWithSearchResult, QuantizeWithSearchProgress } from './quantize/quantize-with-search';
 export { registerInt8Quantizer, portableQdqQuantizer } from './quantize/engine-int8';
 export type { Int8EngineOptions, Int8CalibrationSource, Int8QuantizationSettings, Int8Quantizer, Int8QuantizeRequest, Int8Summary, EngineQuantizationInfo } from './quantize/engine-int8';
+export { openVinoInt8Quantizer } from './openvino/engine-quantizer';
+export type { EnginePrecisionChoice, PrecisionMeasurement } from './quantize/precision-choice';
 export { writeQuantizationReport } from './quantize/report';
 export { buildReportData } from './quantize/report-data';
 export type { QuantizationReportData, ReportOptions, ReportTensor } from './quantize/report-data';

@@ -4,9 +4,11 @@
  * cache the result, keyed by the model's hash, every calibration setting, the calibration frames'
  * fingerprint, the library's version and the quantizing runtime's version. What produces the
  * artefact is pluggable per backend (registerInt8Quantizer): the portable Q/DQ quantizer serves
- * ONNX Runtime (and OpenVINO, which reads Q/DQ ONNX models, until it registers its own).
+ * ONNX Runtime; OpenVINO's quantizer (lib/openvino/engine-quantizer.ts) makes a FakeQuantize IR,
+ * cached as two files (.xml + .bin) and opened from its path.
  */
-import { readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BackendName } from '../backends/backend';
 import { resolveModelProfile } from '../detect/profile';
@@ -19,7 +21,8 @@ import type { ProbeReport } from '../probe';
 import { sha256 } from '../tensorrt/engine-cache';
 import { abortError, calibratorFromAsyncFrames, calibratorFromFolder, calibratorFromFrames, fingerprintFrames, type FrameCalibrator } from './calibrator';
 import type { CandidateEngineOptions } from './candidate';
-import { int8CachePath, int8KeyHash, lookupInt8Model, removeInt8Model, storeInt8Model } from './int8-cache';
+import { openVinoInt8Quantizer } from '../openvino/engine-quantizer';
+import { int8CachePath, int8CompanionPath, int8EntryDigest, int8KeyHash, lookupInt8Model, removeInt8Model, storeInt8Model } from './int8-cache';
 import type { MixedPrecisionTrial } from './mixed-precision';
 import type { IgnoredScope } from './placement';
 import { checkPlanOptions, type MethodChoice } from './plan';
@@ -130,7 +133,12 @@ export interface Int8Quantizer {
   id(report: ProbeReport): string;
   /** The artefact's file extension in the cache. */
   extension: string;
-  quantize(request: Int8QuantizeRequest): Promise<{ bytes: Uint8Array; summary: Int8Summary }>;
+  /** Extensions of files the artefact needs beside it, same stem (an OpenVINO IR's '.bin'). */
+  companions?: readonly string[];
+  /** The backend opens the artefact from its path (an OpenVINO IR), not from its bytes. */
+  opensFromPath?: boolean;
+  /** `companions`: each extension of `Int8Quantizer.companions` with that file's bytes. */
+  quantize(request: Int8QuantizeRequest): Promise<{ bytes: Uint8Array; companions?: ReadonlyMap<string, Uint8Array>; summary: Int8Summary }>;
 }
 
 export interface ResolvedInt8Settings {
@@ -199,8 +207,8 @@ export const portableQdqQuantizer: Int8Quantizer = {
 
 const quantizers = new Map<BackendName, Int8Quantizer>([
   ['onnxruntime', portableQdqQuantizer],
-  // OpenVINO reads Q/DQ ONNX models as they are; its own quantizer replaces this one when registered.
-  ['openvino', portableQdqQuantizer],
+  // A FakeQuantize IR placed where OpenVINO fuses it (OpenVINO also reads Q/DQ ONNX models as they are).
+  ['openvino', openVinoInt8Quantizer],
 ]);
 
 /** Plug in the quantizer that makes a backend's INT8 artefact from a float model. */
@@ -359,8 +367,14 @@ export interface Int8EngineRequest {
 }
 
 export interface Int8EngineResult {
-  /** The INT8 artefact the backend opens. */
+  /** The INT8 artefact the backend opens (an IR's .xml when `modelPath` is set). */
   bytes: Uint8Array;
+  /** Where the artefact is, for a backend that opens it from its path (an OpenVINO IR's .xml). */
+  modelPath?: string;
+  /** Call once the backend has opened `modelPath`: removes it when it is not a cache entry. */
+  release?: () => Promise<void>;
+  /** The cache entry's digest (every file's SHA-256), to key measurements made on it; absent when not cached. */
+  digest?: string;
   quantization: EngineQuantizationInfo;
   /** One sentence for engine.info.reasons.quantization. */
   reason: string;
@@ -402,13 +416,15 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
     if (found.status === 'hit') {
       return {
         bytes: found.bytes,
+        ...(quantizer.opensFromPath ? { modelPath: cachePath } : {}),
+        digest: int8EntryDigest(found.manifest),
         quantization: { ...found.manifest.summary, source: 'cache', cachePath, keyHash },
         reason: `loaded from the INT8 cache ${cachePath} (quantized ${found.manifest.createdAt} with the same model, frames and settings)`,
       };
     }
     if (found.status === 'corrupt') {
       notes.push(`the cache entry was not trusted and was rebuilt: ${found.reason}`);
-      await removeInt8Model(cachePath);
+      await removeInt8Model(cachePath, quantizer.companions);
     }
   }
   const engineOptions: CandidateEngineOptions = {
@@ -432,16 +448,30 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
   // An abort that lands after the last check of the flow still writes nothing.
   if (signal?.aborted) throw abortError(signal);
   const summary: Int8Summary = { ...made.summary, warnings: [...made.summary.warnings] };
+  const companions = made.companions ?? new Map<string, Uint8Array>();
+  let served: Pick<Int8EngineResult, 'modelPath' | 'release' | 'digest'> = {};
   if (cachePath === null) {
     summary.warnings.push('the calibrator has no fingerprint (a stream or a generator), so the quantized model was not cached: every createEngine call quantizes again');
+    if (quantizer.opensFromPath) served = await writeUncached(quantizer, made.bytes, companions);
   } else {
-    await storeInt8Model(cachePath, key, made.bytes, made.summary);
+    const manifest = await storeInt8Model(cachePath, key, made.bytes, made.summary, companions);
+    served = { ...(quantizer.opensFromPath ? { modelPath: cachePath } : {}), digest: int8EntryDigest(manifest) };
   }
   const drop = `estimated mAP drop ${summary.agreement.estimatedDrop.toFixed(4)}${summary.agreement.maxDrop === null ? '' : ` (max ${summary.agreement.maxDrop})`}`;
   const where = cachePath === null ? 'not cached: the calibrator has no fingerprint' : `cached at ${cachePath}`;
   return {
     bytes: made.bytes,
+    ...served,
     quantization: { ...summary, source: 'quantized', cachePath, keyHash },
     reason: [`quantized on ${summary.calibrationFrames} calibration frames in ${summary.seconds.toFixed(1)} s, ${drop}; ${where}`, ...notes].join('; '),
   };
+}
+
+/** An artefact opened from its path that cannot be cached: a temporary folder, removed once opened. */
+async function writeUncached(quantizer: Int8Quantizer, bytes: Uint8Array, companions: ReadonlyMap<string, Uint8Array>): Promise<Pick<Int8EngineResult, 'modelPath' | 'release'>> {
+  const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'int8-detect-int8-'));
+  const modelPath = path.join(folder, `model.int8${quantizer.extension}`);
+  for (const [extension, data] of companions) await fs.writeFile(int8CompanionPath(modelPath, extension), data);
+  await fs.writeFile(modelPath, bytes);
+  return { modelPath, release: () => fs.rm(folder, { recursive: true, force: true }) };
 }
