@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Int8DetectError } from '../errors';
 import { decodeModel, encodeModel } from '../onnx/model';
-import { foldDequantizeScales } from '../onnx/fold-dequantize-scale';
+import { lowerInt8Silu } from '../onnx/lower-int8-silu';
 import { lowerIntegerConvs } from '../onnx/lower-integer-conv';
 import type {
   Backend,
@@ -185,15 +185,15 @@ export interface OnnxRuntimeOpenOptions extends BackendOpenOptions {
 
 /**
  * What ONNX Runtime's CPU provider does not fuse by itself in a Q/DQ model: INT8 convolutions with
- * float outputs become ConvInteger (lower-integer-conv.ts), and a DequantizeLinear followed by a
- * per-channel constant Mul becomes one per-channel DequantizeLinear (fold-dequantize-scale.ts).
- * Other models pass through untouched, without being decoded.
+ * float outputs become ConvInteger (lower-integer-conv.ts), SiLUs between INT8 convolutions its
+ * INT8 QLinearSigmoid and QLinearMul (lower-int8-silu.ts). Other models pass through untouched,
+ * without being decoded.
  */
 export function lowerForOnnxRuntime(bytes: Uint8Array): Uint8Array {
   if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return bytes;
-  const { model, lowered } = lowerIntegerConvs(decodeModel(bytes));
-  const { model: folded, folded: count } = foldDequantizeScales(model);
-  return lowered.length > 0 || count > 0 ? encodeModel(folded) : bytes;
+  const convs = lowerIntegerConvs(decodeModel(bytes));
+  const silus = lowerInt8Silu(convs.model);
+  return convs.lowered.length > 0 || silus.lowered > 0 ? encodeModel(silus.model) : bytes;
 }
 
 export const onnxRuntimeBackend: Backend = {
