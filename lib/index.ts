@@ -71,3 +71,5 @@ export type { QuantizationReportData, ReportOptions, ReportTensor } from './quan
 export { renderReportHtml } from './quantize/report-html';
 export { layerErrors } from './quantize/report-layer-error';
 export type { LayerError } from './quantize/report-layer-error';
+export { equalizeChains, findSiluChains, type EqualizedChain, type EqualizeOptions, type SiluChain } from './quantize/equalize';
+export { lowerForOnnxRuntime } from './backends/onnxruntime';

@@ -64,6 +64,7 @@ Options:
       --plan FILE          also write every tensor's parameters as JSON
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8 (no mixed precision)
+      --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
       --held-back N        calibration images held back for the check (default 32, at most a quarter)
       --report FILE        also write one self-contained HTML page: histograms and chosen ranges, per-layer
                            FP32-vs-INT8 error (SQNR, cosine), what stayed in float and why, the check, latency
@@ -97,6 +98,7 @@ Options:
         plan: { type: 'string' },
         'max-drop': { type: 'string' },
         'no-search': { type: 'boolean' },
+        'no-equalize': { type: 'boolean' },
         'held-back': { type: 'string' },
         report: { type: 'string' },
         'eval-images': { type: 'string' },
@@ -169,6 +171,7 @@ Options:
         allTensors: cachePath !== undefined,
         maxDrop,
         search: !values['no-search'],
+        ...(values['no-equalize'] ? { equalize: false } : {}),
         signal: controller.signal,
         onProgress: (p) => {
           if (p.phase === 'collect' && p.done !== undefined) progress.update(p.done);
