@@ -4,35 +4,11 @@
  * read in place by the request (no copy, no transfer): the caller's buffers come back untouched.
  */
 import { Int8DetectError } from '../errors';
-import type { NativeOpenVinoModelHandle, NativeOpenVinoOutput } from '../openvino/native-types';
+import type { NativeOpenVinoModelHandle } from '../openvino/native-types';
 import { ItemPool } from '../pool';
-import type { BackendSession, InputTensor, PerfCounterReport, Precision, RawTensor, RunResult, TensorData, TensorInfo } from './backend';
+import { typedArrayOf } from './typed-output';
+import type { BackendSession, InputTensor, PerfCounterReport, Precision, RawTensor, RunResult, TensorInfo } from './backend';
 
-function typedArrayOf(output: NativeOpenVinoOutput): TensorData {
-  switch (output.type) {
-    case 'float32':
-      return new Float32Array(output.data);
-    case 'float64':
-      return new Float64Array(output.data);
-    case 'int32':
-      return new Int32Array(output.data);
-    case 'int64':
-      return new BigInt64Array(output.data);
-    case 'int16':
-      return new Int16Array(output.data);
-    case 'uint16':
-    case 'float16':
-    case 'bfloat16':
-      return new Uint16Array(output.data);
-    case 'int8':
-      return new Int8Array(output.data);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(output.data);
-    default:
-      throw new Int8DetectError('ERR_INFERENCE', `OpenVINO output '${output.name}' has the type ${output.type}, which int8-detect cannot read`);
-  }
-}
 
 function dimsOf(dims: readonly number[]): (number | string)[] {
   return dims.map((d, i) => (d >= 0 ? d : `dim${i}`));
@@ -71,7 +47,7 @@ export class OpenVinoSession implements BackendSession {
         const feeds = Object.entries(inputs).map(([name, tensor]) => ({ name, dims: tensor.dims, data: tensor.data }));
         const outputs = await this.handle.run(slot, feeds);
         const byName: Record<string, RawTensor> = {};
-        for (const output of outputs) byName[output.name] = { name: output.name, type: output.type, dims: output.dims, data: typedArrayOf(output) };
+        for (const output of outputs) byName[output.name] = { name: output.name, type: output.type, dims: output.dims, data: typedArrayOf('OpenVINO', output) };
         return { outputs: byName, inputs };
       } finally {
         this.slots.release(slot);

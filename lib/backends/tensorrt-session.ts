@@ -5,26 +5,10 @@
  */
 import { Int8DetectError } from '../errors';
 import { ItemPool } from '../pool';
-import type { NativeEngineHandle, NativeRunOutput } from '../tensorrt/native-types';
-import type { BackendSession, InputTensor, Precision, RawTensor, RunResult, TensorData, TensorInfo } from './backend';
+import { typedArrayOf } from './typed-output';
+import type { NativeEngineHandle } from '../tensorrt/native-types';
+import type { BackendSession, InputTensor, Precision, RawTensor, RunResult, TensorInfo } from './backend';
 
-function typedArrayOf(output: NativeRunOutput): TensorData {
-  switch (output.type) {
-    case 'float32':
-      return new Float32Array(output.data);
-    case 'int32':
-      return new Int32Array(output.data);
-    case 'int64':
-      return new BigInt64Array(output.data);
-    case 'int8':
-      return new Int8Array(output.data);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(output.data);
-    default:
-      throw new Int8DetectError('ERR_INFERENCE', `TensorRT output '${output.name}' has the type ${output.type}, which int8-detect cannot read`);
-  }
-}
 
 export class TensorRtSession implements BackendSession {
   readonly backend = 'tensorrt' as const;
@@ -56,7 +40,7 @@ export class TensorRtSession implements BackendSession {
       const feeds = Object.entries(inputs).map(([name, tensor]) => ({ name, dims: tensor.dims, data: tensor.data }));
       const outputs = await this.handle.run(slot, feeds);
       const byName: Record<string, RawTensor> = {};
-      for (const output of outputs) byName[output.name] = { name: output.name, type: output.type, dims: output.dims, data: typedArrayOf(output) };
+      for (const output of outputs) byName[output.name] = { name: output.name, type: output.type, dims: output.dims, data: typedArrayOf('TensorRT', output) };
       // The inputs were copied into pinned memory: the caller's buffers are handed back untouched.
       return { outputs: byName, inputs };
     } finally {
