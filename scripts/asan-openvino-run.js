@@ -42,6 +42,19 @@ async function main() {
     await expectError('corrupt xml', createEngine({ model: xml, backend: 'openvino' }));
     fs.rmSync(xml.replace(/xml$/, 'bin'));
     await expectError('missing bin', createEngine({ model: xml, backend: 'openvino' }));
+    // The quantization half of the module: statistics runner (extra outputs, f32 inference) and
+    // the FakeQuantize emitter, on a few calibration frames, then the IR it wrote.
+    const { quantizeForOpenVino } = require('../dist/lib/openvino/quantize');
+    const { calibratorFromFolder } = require('../dist/lib/quantize/calibrator');
+    const probeEngine = await createEngine({ model, backend: 'openvino' });
+    const calibrator = await calibratorFromFolder(path.join(config.fixturesDir, 'coco', 'calib'), { preprocess: probeEngine.info.preprocess, inputName: 'images', limit: 4 });
+    await probeEngine.dispose();
+    const int8Xml = path.join(dir, 'int8', 'yolox_nano.int8.xml');
+    fs.mkdirSync(path.dirname(int8Xml), { recursive: true });
+    const quantized = await quantizeForOpenVino({ model, calibrator, out: int8Xml, equalize: { frames: 2 } });
+    const int8 = await createEngine({ model: quantized.xmlPath, backend: 'openvino' });
+    console.log(`  quantized IR (${quantized.plan.activations.length} activations): ${(await int8.detect(files[0])).length} detections`);
+    await int8.dispose();
     console.log('asan-openvino: done, no AddressSanitizer report');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
