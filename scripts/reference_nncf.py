@@ -53,7 +53,7 @@ def eval_with_int8_detect(model, args, precision=None):
     cmd = ["node", os.path.join(ROOT, "dist/lib/cli/main.js"), "eval", "--backend", "openvino", "--model", model,
            "--images", args.eval_images, "--annotations", args.annotations, "--json"]
     if precision:
-        cmd += ["--precision", precision]
+        cmd += ["--inference-precision", precision]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
@@ -120,7 +120,11 @@ def main():
     model = core.read_model(args.model)
     irs = {}
     for preset in ("performance", "mixed"):
+        path = os.path.join(args.out_dir, f"nncf_{preset}.xml")
         if preset in skip:
+            # A skipped step reuses the IR an earlier run left in --out-dir.
+            if os.path.exists(path):
+                irs[f"nncf {preset}"] = path
             continue
         started = time.time()
         q = nncf.quantize(model, calib, preset=getattr(nncf.QuantizationPreset, preset.upper()), subset_size=min(args.subset, len(calib_files)))
