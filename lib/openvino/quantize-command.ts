@@ -34,6 +34,7 @@ Options:
       --subset N           calibrate on at most N images (default ${DEFAULT_SUBSET_SIZE}, NNCF's subset size)
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8
+      --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
       --held-back N        calibration images held back for the check (default 32, at most a quarter)
       --json               print one JSON summary`;
 
@@ -51,6 +52,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
       subset: { type: 'string' },
       'max-drop': { type: 'string' },
       'no-search': { type: 'boolean' },
+      'no-equalize': { type: 'boolean' },
       'held-back': { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -94,6 +96,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
       subsetSize,
       heldBack: { frames: await Promise.all(split.heldBack.map((f) => decodeImage(f))), preprocess: profile.preprocess },
       maxDrop,
+      ...(values['no-equalize'] ? { equalize: false } : {}),
       signal: controller.signal,
       onProgress: (p) => {
         if ((p.phase !== 'collect' && p.phase !== 'sensitivity') || p.done === undefined || values.json) return;
