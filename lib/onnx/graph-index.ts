@@ -48,3 +48,17 @@ export function isConstant(index: GraphIndex, tensor: string): boolean {
   const node = index.producer.get(tensor);
   return node !== undefined && node.opType === 'Constant' && node.domain === '';
 }
+
+/**
+ * Names for tensors and nodes a rewrite adds: `base` when no initializer, node output or node of
+ * the graph has it yet, else `base_1`, `base_2`... Each name handed out is taken from then on.
+ */
+export function nameAllocator(graph: OnnxGraph): (base: string) => string {
+  const taken = new Set<string>([...graph.initializers.map((t) => t.name), ...graph.nodes.flatMap((n) => [...n.outputs, n.name])]);
+  return (base) => {
+    let name = base;
+    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+    taken.add(name);
+    return name;
+  };
+}

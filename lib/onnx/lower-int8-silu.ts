@@ -16,7 +16,7 @@
  * DequantizeLinear and whose product is quantized by a per-tensor UINT8 QuantizeLinear is
  * rewritten; the channel-equalized SiLUs (a Mul restores each channel first) stay in float.
  */
-import { indexGraph } from './graph-index';
+import { indexGraph, nameAllocator } from './graph-index';
 import { DataType, floatTensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
 const MS_DOMAIN = 'com.microsoft';
@@ -30,13 +30,7 @@ function perTensorUint8(index: ReturnType<typeof indexGraph>, node: OnnxNode): b
 export function lowerInt8Silu(model: OnnxModel): { model: OnnxModel; lowered: number } {
   const graph = model.graph;
   const index = indexGraph(graph);
-  const taken = new Set([...graph.initializers.map((t) => t.name), ...graph.nodes.flatMap((n) => [...n.outputs, n.name])]);
-  const unique = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const unique = nameAllocator(graph);
   const removed = new Set<OnnxNode>();
   const insertAfter = new Map<OnnxNode, OnnxNode[]>();
   const initializers: OnnxTensor[] = [];

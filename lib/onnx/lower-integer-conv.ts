@@ -18,7 +18,7 @@
  * per-tensor (input) and per-output-channel (weight) parameters, zero weight zero points and a
  * constant bias are rewritten; anything else is left to ONNX Runtime as it is.
  */
-import { indexGraph } from './graph-index';
+import { indexGraph, nameAllocator } from './graph-index';
 import { DataType, floatTensor, intAttribute, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
 export interface IntegerConvLowering {
@@ -46,13 +46,7 @@ export function lowerIntegerConvs(model: OnnxModel): IntegerConvLowering {
   const lowered: string[] = [];
   const replacement = new Map<OnnxNode, OnnxNode[]>();
   const newInitializers: OnnxTensor[] = [];
-  const taken = new Set([...graph.initializers.map((t) => t.name), ...graph.nodes.flatMap((n) => [...n.outputs, n.name])]);
-  const unique = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const unique = nameAllocator(graph);
 
   for (const conv of graph.nodes) {
     if (conv.opType !== 'Conv' || conv.domain !== '') continue;

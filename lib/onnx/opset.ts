@@ -17,6 +17,7 @@
  */
 import { Int8DetectError } from '../errors';
 import { attribute, cloneModel, defaultOpset, floatTensor, int64Tensor, type OnnxModel, type OnnxNode } from './model';
+import { nameAllocator } from './graph-index';
 
 /** Operators whose meaning changed before opset 11 in ways this module does not rewrite. */
 const CHANGED_BEFORE_11 = new Set([
@@ -68,13 +69,7 @@ export function raiseOpset(model: OnnxModel, target = 13): OnnxModel {
   if (target > 13) throw new Int8DetectError('ERR_ARGUMENT', `Raising a model's opset is supported up to 13, not ${target}`);
   if (from === 0) throw new Int8DetectError('ERR_MODEL', `Cannot raise the model's opset to ${target}: it imports no ai.onnx opset`);
   const out = cloneModel(model);
-  const names = new Set<string>([...out.graph.initializers.map((t) => t.name), ...out.graph.nodes.flatMap((n) => n.outputs)]);
-  const unique = (base: string) => {
-    let name = base;
-    for (let i = 1; names.has(name); i++) name = `${base}_${i}`;
-    names.add(name);
-    return name;
-  };
+  const unique = nameAllocator(out.graph);
   const nodes: OnnxNode[] = [];
   out.graph.nodes.forEach((node, index) => {
     if (node.domain !== '') {

@@ -8,7 +8,7 @@
  * fuses DQ -> Conv -> Q, and TensorRT's explicit quantization wants float biases.
  */
 import { Int8DetectError, invalidArgument } from '../errors';
-import { indexGraph } from '../onnx/graph-index';
+import { indexGraph, nameAllocator } from '../onnx/graph-index';
 import { encodeModel, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model';
 import { raiseOpset } from '../onnx/opset';
 import type { ActivationPlan, QuantizationPlan, WeightPlan } from './plan';
@@ -47,13 +47,7 @@ export function emitQdqGraph(model: OnnxModel, plan: QuantizationPlan, options: 
   const graph = out === model ? { ...model.graph, nodes: model.graph.nodes.map((n) => ({ ...n, inputs: n.inputs.slice() })), initializers: model.graph.initializers.slice() } : out.graph;
   const result: OnnxModel = { ...out, graph };
   const index = indexGraph(graph);
-  const taken = new Set<string>([...graph.initializers.map((t) => t.name), ...graph.nodes.flatMap((n) => [...n.outputs, n.name])]);
-  const unique = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const unique = nameAllocator(graph);
   const byKey = new Map<string, OnnxNode>();
   for (const [node, key] of index.nodeKey) byKey.set(key, node);
   const rewire = (consumers: readonly string[], from: string, to: string) => {

@@ -23,7 +23,7 @@ import { abortError, calibratorFromAsyncFrames, calibratorFromFolder, calibrator
 import type { CandidateEngineOptions } from './candidate';
 import { openVinoInt8Quantizer } from '../openvino/engine-quantizer';
 import { int8CachePath, int8CompanionPath, int8EntryDigest, int8KeyHash, lookupInt8Model, removeInt8Model, storeInt8Model } from './int8-cache';
-import type { MixedPrecisionTrial } from './mixed-precision';
+import type { LabelFreeCheckSummary } from './mixed-precision';
 import type { IgnoredScope } from './placement';
 import { checkPlanOptions, type MethodChoice } from './plan';
 import type { ActivationMode } from './qparams';
@@ -87,18 +87,7 @@ export interface Int8Summary {
   /** Multiply-accumulates per frame, and the share that runs in INT8. */
   macs: { int8: number; total: number; int8Fraction: number };
   /** The label-free check: INT8 scored against FP32's detections on held-back frames (AP50). */
-  agreement: {
-    heldBackFrames: number;
-    /** The held-back frames were calibration frames too (too few frames): optimistic. */
-    heldBackShared: boolean;
-    floor: number;
-    allInt8: number;
-    chosen: number;
-    estimatedDrop: number;
-    maxDrop: number | null;
-    passed: boolean;
-    trials: MixedPrecisionTrial[];
-  };
+  agreement: LabelFreeCheckSummary;
   /** Seconds the quantization took (when it was made). */
   seconds: number;
   warnings: string[];

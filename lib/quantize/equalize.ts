@@ -19,7 +19,7 @@
  * Both are exact in float arithmetic: the FP32 model's outputs do not change. A chain is
  * equalized only where its channel ranges differ by more than `minRangeRatio`.
  */
-import { indexGraph, type GraphIndex } from '../onnx/graph-index';
+import { indexGraph, nameAllocator, type GraphIndex } from '../onnx/graph-index';
 import { cloneModel, DataType, floatTensor, intAttribute, tensorFloats, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model';
 
 export interface SiluChain {
@@ -144,13 +144,7 @@ export function equalizeChains(
   const index = indexGraph(graph);
   const byKey = new Map<string, OnnxNode>();
   for (const [node, key] of index.nodeKey) byKey.set(key, node);
-  const taken = new Set([...graph.initializers.map((t) => t.name), ...graph.nodes.flatMap((n) => [...n.outputs, n.name])]);
-  const unique = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const unique = nameAllocator(graph);
   const after = new Map<OnnxNode, OnnxNode[]>();
   const done: EqualizedChain[] = [];
   // cloneModel shares tensor objects with the original: rescaled weights replace them by name.

@@ -42,6 +42,20 @@ export interface MixedPrecisionTrial {
   macFree?: boolean;
 }
 
+/** The label-free check as summaries report it: INT8 scored against FP32's detections on held-back frames (AP50). */
+export interface LabelFreeCheckSummary {
+  heldBackFrames: number;
+  /** The held-back frames were calibration frames too (too few frames): optimistic. */
+  heldBackShared: boolean;
+  floor: number;
+  allInt8: number;
+  chosen: number;
+  estimatedDrop: number;
+  maxDrop: number | null;
+  passed: boolean;
+  trials: MixedPrecisionTrial[];
+}
+
 export interface MixedPrecisionResult {
   /** The chosen Q/DQ model; empty when `candidates` came from another factory (its caller emits the chosen one). */
   bytes: Uint8Array;

@@ -9,7 +9,7 @@ import { cpuInfo } from '../cpu';
 import { loadCocoDataset } from '../eval/coco';
 import { evaluateEngine } from '../eval/evaluate-engine';
 import { createEngine, type Engine } from '../engine';
-import type { MixedPrecisionTrial, TensorSensitivity } from './mixed-precision';
+import type { LabelFreeCheckSummary, TensorSensitivity } from './mixed-precision';
 import type { MethodChoice } from './plan';
 import type { ActivationMode } from './qparams';
 import type { QuantizeWithSearchResult } from './quantize-with-search';
@@ -68,19 +68,7 @@ export interface QuantizationReportData {
   calibration: { frames: number; seconds: number };
   quantizedWeights: number;
   macs: { int8: number; total: number; int8Fraction: number };
-  check: {
-    heldBackFrames: number;
-    heldBackShared: boolean;
-    floor: number;
-    allInt8: number;
-    chosen: number;
-    estimatedDrop: number;
-    maxDrop: number | null;
-    passed: boolean;
-    trials: MixedPrecisionTrial[];
-    sensitivity: TensorSensitivity[];
-    seconds: number;
-  };
+  check: LabelFreeCheckSummary & { sensitivity: TensorSensitivity[]; seconds: number };
   tensors: ReportTensor[];
   /** Activations the search kept in float, most sensitive first, with the words why. */
   keptFloat: { name: string; rank: number | null; error: number | null; why: string }[];
