@@ -71,5 +71,6 @@ export type { QuantizationReportData, ReportOptions, ReportTensor } from './quan
 export { renderReportHtml } from './quantize/report-html';
 export { layerErrors } from './quantize/report-layer-error';
 export type { LayerError } from './quantize/report-layer-error';
+export { computeBiasCorrections, tapCoverage, type BiasCorrection } from './quantize/bias-correction';
 export { equalizeChains, findSiluChains, type EqualizedChain, type EqualizeOptions, type SiluChain } from './quantize/equalize';
 export { lowerForOnnxRuntime } from './backends/onnxruntime';

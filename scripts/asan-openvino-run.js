@@ -43,7 +43,7 @@ async function main() {
     fs.rmSync(xml.replace(/xml$/, 'bin'));
     await expectError('missing bin', createEngine({ model: xml, backend: 'openvino' }));
     // The quantization half of the module: statistics runner (extra outputs, f32 inference) and
-    // the FakeQuantize emitter, on a few calibration frames, then the IR it wrote.
+    // the FakeQuantize emitter with its bias shifts, on a few calibration frames, then the IR it wrote.
     const { quantizeForOpenVino } = require('../dist/lib/openvino/quantize');
     const { calibratorFromFolder } = require('../dist/lib/quantize/calibrator');
     const probeEngine = await createEngine({ model, backend: 'openvino' });
@@ -53,7 +53,8 @@ async function main() {
     fs.mkdirSync(path.dirname(int8Xml), { recursive: true });
     const quantized = await quantizeForOpenVino({ model, calibrator, out: int8Xml, equalize: { frames: 2 } });
     const int8 = await createEngine({ model: quantized.xmlPath, backend: 'openvino' });
-    console.log(`  quantized IR (${quantized.plan.activations.length} activations): ${(await int8.detect(files[0])).length} detections`);
+    console.log(`  quantized IR (${quantized.plan.activations.length} activations, ${quantized.report.biasesShifted} biases shifted): ${(await int8.detect(files[0])).length} detections`);
+    if (quantized.report.biasesShifted === 0) throw new Error('the emitter shifted no bias: the fast bias correction path did not run');
     await int8.dispose();
     console.log('asan-openvino: done, no AddressSanitizer report');
   } finally {

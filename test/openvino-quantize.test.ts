@@ -67,6 +67,27 @@ ovTest('the IR has a FakeQuantize on every planned activation and weight, and no
   t.true(result.macs.int8Fraction > 0.9, `INT8 MAC fraction ${result.macs.int8Fraction.toFixed(3)}`);
 });
 
+ovTest("fast bias correction: the IR carries the plan's shifted biases, and only those", async (t) => {
+  const corrections = result.plan.biasCorrections;
+  const biases = new Set(corrections.map((c) => c.bias));
+  t.true(biases.size >= 90, `${biases.size} biases corrected`);
+  t.true(corrections.some((c) => c.source === 'weight') && corrections.some((c) => c.source === 'activation'), 'both halves: the weights and the activations');
+  t.is(result.report.biasesShifted, biases.size);
+  const bindings = loadOpenVinoQuantizeBindings();
+  const plain = await emitOpenVinoIr(bindings, { model: result.floatModel, plan: { ...result.plan, biasCorrections: [] }, preset: 'mixed', xmlPath: path.join(folder, 'plain.xml') });
+  t.is(plain.report.biasesShifted, 0);
+  const [shifted, unshifted] = await Promise.all([fs.readFile(result.binPath), fs.readFile(plain.binPath)]);
+  t.is(shifted.length, unshifted.length, 'same constants, other values');
+  t.false(shifted.equals(unshifted));
+  // A node whose weight and input both stay float keeps its bias as it was: no rounding to correct.
+  const node = corrections.find((c) => c.source === 'activation')!.node;
+  const keepFloat = new Set(corrections.filter((c) => c.node === node).map((c) => c.tensor));
+  t.is(keepFloat.size, 2);
+  const keep = await emitOpenVinoIr(bindings, { model: result.floatModel, plan: result.plan, preset: 'mixed', keepFloat, xmlPath: path.join(folder, 'keep-float.xml') });
+  t.is(keep.report.biasesShifted, biases.size - 1);
+  t.is(keep.report.weightFakeQuantizes, result.report.weightFakeQuantizes - 1);
+});
+
 ovTest('OpenVINO CPU runs the quantized convolutions with INT8 kernels', async (t) => {
   const engine = await createEngine({ model: result.xmlPath, backend: 'openvino', openvino: { perfCounters: true } });
   try {

@@ -1,6 +1,7 @@
 /** Argument parsing shared by the commands: node's parseArgs, with errors a person can act on. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { BackendName } from '../backends/backend';
+import { BIAS_CORRECTION_MODES, type BiasCorrectionMode } from '../quantize/bias-correction';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -95,4 +96,10 @@ export function engineOptionsFrom(values: Record<string, unknown>) {
     ...(values.threads !== undefined ? { threads: parseNumber(values.threads, '--threads', { integer: true, min: 1 }) } : {}),
     ...(values.concurrency !== undefined ? { concurrency: parseNumber(values.concurrency, '--concurrency', { integer: true, min: 1 }) } : {}),
   };
+}
+
+/** --bias-correction all|weights|none. */
+export function parseBiasCorrection(value: unknown): BiasCorrectionMode {
+  if (BIAS_CORRECTION_MODES.includes(value as BiasCorrectionMode)) return value as BiasCorrectionMode;
+  throw new UsageError(`--bias-correction expects all, weights or none, got ${String(value)}`);
 }

@@ -109,6 +109,7 @@ export const openVinoInt8Quantizer: Int8Quantizer = {
         out: path.join(folder, 'model.int8.xml'),
         preset: presetFor(settings.activations),
         method: settings.method,
+        ...(settings.biasCorrection !== undefined ? { biasCorrection: settings.biasCorrection } : {}),
         ignoredScope: settings.ignoredScope,
         heldBack: {
           get frames() {

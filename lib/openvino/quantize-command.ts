@@ -11,7 +11,7 @@ import { decodeImage } from '../image';
 import { readModelInfo } from '../onnx/model-info';
 import { calibratorFromFrames, splitHeldBack } from '../quantize/calibrator';
 import type { MethodChoice } from '../quantize/plan';
-import { parseCommandArgs, parseNumber, requireString, UsageError } from '../cli/args';
+import { parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../cli/args';
 import { ignoredScopeFrom } from '../cli/commands/quantize';
 import { ProgressBar } from '../cli/progress';
 import { OPENVINO_PRESETS, type OpenVinoPreset } from './quantize-fake-quantize';
@@ -35,6 +35,8 @@ Options:
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8
       --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
+      --bias-correction M  fast bias correction of the quantized convs: all (default), weights or none
+                           (weights: their rounding; all: the activations' rounding too)
       --held-back N        calibration images held back for the check (default 32, at most a quarter)
       --json               print one JSON summary`;
 
@@ -53,6 +55,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
       'max-drop': { type: 'string' },
       'no-search': { type: 'boolean' },
       'no-equalize': { type: 'boolean' },
+        'bias-correction': { type: 'string' },
       'held-back': { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -97,6 +100,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
       heldBack: { frames: await Promise.all(split.heldBack.map((f) => decodeImage(f))), preprocess: profile.preprocess },
       maxDrop,
       ...(values['no-equalize'] ? { equalize: false } : {}),
+      ...(values['bias-correction'] !== undefined ? { biasCorrection: parseBiasCorrection(values['bias-correction']) } : {}),
       signal: controller.signal,
       onProgress: (p) => {
         if ((p.phase !== 'collect' && p.phase !== 'sensitivity') || p.done === undefined || values.json) return;
@@ -118,6 +122,8 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
           frames: result.plan.calibration.frames,
           activations: result.plan.activations.length,
           weights: result.plan.weights.length,
+          biasCorrected: result.report.biasesShifted,
+          equalized: result.equalized.length,
           macs: result.macs,
           keptFloat: result.keepFloat,
           check: search ? { agreementAp50: search.agreement, estimatedDrop: search.estimatedDrop, trials: search.trials, seconds: search.seconds } : null,
@@ -130,7 +136,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
     const lines = [
       `model        ${modelPath} -> ${result.xmlPath} (+ .bin), OpenVINO IR, preset ${preset}`,
       `calibration  ${result.plan.calibration.frames} frames (OpenVINO f32 inference) in ${result.plan.calibration.seconds.toFixed(1)} s`,
-      `FakeQuantize ${result.report.activationFakeQuantizes} activations, ${result.report.weightFakeQuantizes} weights (per output channel)`,
+      `FakeQuantize ${result.report.activationFakeQuantizes} activations, ${result.report.weightFakeQuantizes} weights (per output channel); ${result.report.biasesShifted} biases corrected for the rounding`,
     ];
     if (search) {
       lines.push(

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument } from '../errors';
+import { activeBiasCorrections } from '../quantize/bias-correction';
 import type { QuantizationPlan } from '../quantize/plan';
 import { activationFakeQuantize, weightFakeQuantize, weightNamesByNode, type OpenVinoPreset } from './quantize-fake-quantize';
 import type { NativeEmitReport, OpenVinoQuantizeBindings } from './quantize-native';
@@ -19,8 +20,6 @@ export interface EmitOpenVinoIrOptions {
   keepFloat?: ReadonlySet<string>;
   /** Where the IR goes: `x.xml`, with its weights in `x.bin`. */
   xmlPath: string;
-  /** Per-bias additions (fast bias correction), by bias tensor name. */
-  biases?: ReadonlyMap<string, Float32Array>;
 }
 
 export interface EmittedIr {
@@ -47,8 +46,10 @@ export async function emitOpenVinoIr(bindings: OpenVinoQuantizeBindings, options
     const report = await bindings.emitFakeQuantizeIr({
       model: options.model,
       activations: plan.activations.filter((a) => !keepFloat.has(a.name)).map((a) => activationFakeQuantize(a, preset, weightOf)),
-      weights: plan.weights.map(weightFakeQuantize),
-      biases: [...(options.biases ?? new Map<string, Float32Array>())].map(([tensor, delta]) => ({ tensor, delta })),
+      // A weight the search keeps in float (rare: it keeps activations) loses its FakeQuantize and its correction.
+      weights: plan.weights.filter((w) => !keepFloat.has(w.name)).map(weightFakeQuantize),
+      // The plan's fast bias corrections, for the weights that are quantized (bias-correction.ts).
+      biases: [...activeBiasCorrections(plan.biasCorrections, keepFloat)].map(([tensor, delta]) => ({ tensor, delta })),
       xmlPath: temporary.xml,
       binPath: temporary.bin,
     });

@@ -11,9 +11,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Int8DetectError, invalidArgument } from '../errors';
 import type { RawFrame } from '../frame';
+import { indexGraph } from '../onnx/graph-index';
 import { decodeModel, encodeModel } from '../onnx/model';
+import { biasCorrectionInputs, type BiasCorrectionMode } from '../quantize/bias-correction';
 import type { EqualizedChain } from '../quantize/equalize';
-import { equalizeForCalibration, type QuantizeModelOptions } from '../quantize/quantize';
+import { checkBiasCorrection, correctActivationBias, equalizeForCalibration, type QuantizeModelOptions } from '../quantize/quantize';
 import type { PreprocessSpec } from '../detect/types';
 import { prepareHeldBack, type CandidateEngineOptions, type CandidateFactory } from '../quantize/candidate';
 import { collectStatistics } from '../quantize/collect';
@@ -22,7 +24,7 @@ import type { IgnoredScope } from '../quantize/placement';
 import { buildPlan, type MethodChoice, type QuantizationPlan } from '../quantize/plan';
 import type { CalibrationBatch, Calibrator } from '../quantize/types';
 import { emitOpenVinoIr, type EmittedIr } from './quantize-emit';
-import { OPENVINO_PRESETS, openVinoMacCounts, presetActivationMode, type OpenVinoPreset } from './quantize-fake-quantize';
+import { activationFakeQuantize, OPENVINO_PRESETS, openVinoMacCounts, presetActivationMode, weightNamesByNode, type OpenVinoPreset } from './quantize-fake-quantize';
 import { loadOpenVinoQuantizeBindings, type OpenVinoQuantizeBindings } from './quantize-native';
 import { placeOpenVinoQuantization } from './quantize-placement';
 import { openVinoStatisticsSession } from './quantize-statistics';
@@ -52,10 +54,15 @@ export interface OpenVinoQuantizeOptions {
   /** Family, labels, threads... of the engines that run candidates in the search. */
   engineOptions?: CandidateEngineOptions;
   threads?: number;
+  /**
+   * Fast bias correction of the quantized convs' biases (lib/quantize/bias-correction.ts): 'all'
+   * (default here: the weights' and the activations' rounding), 'weights', or 'none'.
+   */
+  biasCorrection?: BiasCorrectionMode;
   /** Channel equalization before calibration (see lib/quantize/equalize.ts); on by default. */
   equalize?: QuantizeModelOptions['equalize'];
   signal?: AbortSignal;
-  onProgress?: (progress: { phase: 'collect' | 'plan' | 'reference' | 'sensitivity' | 'search' | 'emit'; done?: number; total?: number }) => void;
+  onProgress?: (progress: { phase: 'collect' | 'plan' | 'bias' | 'reference' | 'sensitivity' | 'search' | 'emit'; done?: number; total?: number }) => void;
 }
 
 export interface OpenVinoQuantizeResult extends EmittedIr {
@@ -133,6 +140,7 @@ export async function quantizeForOpenVino(options: OpenVinoQuantizeOptions): Pro
   const subsetSize = options.subsetSize ?? DEFAULT_SUBSET_SIZE;
   if (!Number.isInteger(subsetSize) || subsetSize < 1) throw invalidArgument('a positive integer', 'options.subsetSize', subsetSize);
   if (typeof options.out !== 'string' || !options.out.toLowerCase().endsWith('.xml')) throw invalidArgument("a path ending in '.xml'", 'options.out', options.out);
+  const biasCorrection = checkBiasCorrection(options.biasCorrection, 'all');
   const started = Date.now();
   const bindings = loadOpenVinoQuantizeBindings();
   const inputBytes = await readModelBytes(options.model);
@@ -145,12 +153,22 @@ export async function quantizeForOpenVino(options: OpenVinoQuantizeOptions): Pro
   const statistics = await collectStatistics(model, limitCalibrator(options.calibrator, subsetSize), {
     tensors: placement.activations.map((a) => a.tensor),
     shapeTensors: placement.compute.flatMap((c) => [c.input, c.output]).filter((t) => model.graph.nodes.some((n) => n.outputs.includes(t))),
+    channelMeans: biasCorrection !== 'none' ? biasCorrectionInputs(indexGraph(model.graph), placement.compute) : [],
     openSession: openVinoStatisticsSession(bindings, options.threads ?? 0),
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (p) => options.onProgress?.({ phase: 'collect', done: p.frames, ...(p.total !== undefined ? { total: Math.min(p.total, subsetSize) } : {}) }),
   });
   options.onProgress?.({ phase: 'plan' });
-  const plan = buildPlan(model, statistics, { method: options.method ?? 'auto', activations: presetActivationMode(preset), ignoredScope: options.ignoredScope ?? {} }, placement);
+  const plan = buildPlan(model, statistics, { method: options.method ?? 'auto', activations: presetActivationMode(preset), ignoredScope: options.ignoredScope ?? {}, correctWeightBias: biasCorrection !== 'none' }, placement);
+  if (biasCorrection === 'all') {
+    options.onProgress?.({ phase: 'bias' });
+    // The activations' rounding on the grids OpenVINO's FakeQuantize will use (the preset's).
+    const weightOf = weightNamesByNode(plan);
+    await correctActivationBias(model, plan, placement, limitCalibrator(options.calibrator, subsetSize), (a) => activationFakeQuantize(a, preset, weightOf), {
+      openSession: openVinoStatisticsSession(bindings, options.threads ?? 0),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   const warnings = [...plan.warnings];
   let search: MixedPrecisionResult | undefined;
   if (options.heldBack && options.heldBack.frames.length > 0 && plan.activations.length > 0) {

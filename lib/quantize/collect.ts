@@ -10,6 +10,7 @@ import { config } from '../config';
 import { Int8DetectError, invalidArgument } from '../errors';
 import { cloneModel, DataType, encodeModel, tensorTypeBytes, type OnnxModel } from '../onnx/model';
 import { abortError } from './calibrator';
+import { foldChannelRoundingBias, foldChannelSums, type ActivationGrid } from './bias-correction';
 import { foldChannelMaxima } from './equalize';
 import { ActivationStatistics } from './statistics';
 import type { CalibrationBatch, Calibrator } from './types';
@@ -38,6 +39,13 @@ export interface CollectOptions {
   openSession?: (model: OnnxModel, exposed: readonly string[]) => Promise<StatisticsSession>;
   /** Tensors whose per-channel (axis 1) largest |value| is wanted, e.g. for channel equalization. */
   channelMaxima?: readonly string[];
+  /** Tensors whose per-channel (axis 1) mean is wanted, e.g. for bias correction. */
+  channelMeans?: readonly string[];
+  /**
+   * Tensors whose per-channel (axis 1) mean rounding error on a quantization grid is wanted,
+   * E[fq(x) - x], e.g. for the activations' bias correction.
+   */
+  channelRoundingBias?: ReadonlyMap<string, ActivationGrid>;
   /** Stop after this many frames (a pre-pass over a subset); all the calibrator gives when absent. */
   maxFrames?: number;
 }
@@ -51,6 +59,10 @@ export interface CollectedStatistics {
   shapes: Map<string, number[]>;
   /** Per-channel largest |value| of each `channelMaxima` tensor. */
   channelMaxima: Map<string, Float32Array>;
+  /** Per-channel mean of each `channelMeans` tensor. */
+  channelMeans: Map<string, Float64Array>;
+  /** Per-channel mean of fq(x) - x of each `channelRoundingBias` tensor. */
+  channelRoundingBias: Map<string, Float64Array>;
   frames: number;
   batches: number;
   seconds: number;
@@ -107,7 +119,11 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
   for (const tensor of optional) statistics.set(tensor, new ActivationStatistics(tensor, statsOptions));
   const channelMaxima = new Map<string, Float32Array>();
   const wantChannels = new Set(options.channelMaxima ?? []);
-  const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? []), ...wantChannels])].filter((t) => !inputNames.has(t));
+  const channelSums = new Map<string, { sums: Float64Array; count: number }>();
+  const wantMeans = new Set(options.channelMeans ?? []);
+  const grids = options.channelRoundingBias ?? new Map<string, ActivationGrid>();
+  const roundingSums = new Map<string, { sums: Float64Array; count: number }>();
+  const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? []), ...wantChannels, ...wantMeans, ...grids.keys()])].filter((t) => !inputNames.has(t));
   const session: StatisticsSession = options.openSession
     ? await options.openSession(model, exposed)
     : await onnxRuntimeBackend.open({
@@ -135,10 +151,21 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
         const perFrame = (dims: readonly number[]) => [1, ...dims.slice(1)];
         // Graph inputs cannot be graph outputs: their statistics come from the batch itself.
         const tensors: Record<string, Pick<RawTensor, 'data' | 'dims'>> = { ...outputs };
-        for (const name of inputNames) if (statistics.has(name)) tensors[name] = feed;
+        for (const name of inputNames) if (statistics.has(name) || wantMeans.has(name) || grids.has(name)) tensors[name] = feed;
         for (const [name, tensor] of Object.entries(tensors)) {
           if (!shapes.has(name)) shapes.set(name, perFrame(tensor.dims));
           if (wantChannels.has(name) && tensor.data instanceof Float32Array) channelMaxima.set(name, foldChannelMaxima(tensor.data, tensor.dims, channelMaxima.get(name)));
+          if (wantMeans.has(name) && tensor.data instanceof Float32Array) {
+            const entry = channelSums.get(name) ?? { sums: new Float64Array(tensor.dims.length >= 2 ? tensor.dims[1] : 1), count: 0 };
+            entry.count += foldChannelSums(tensor.data, tensor.dims, entry.sums);
+            channelSums.set(name, entry);
+          }
+          const grid = grids.get(name);
+          if (grid && tensor.data instanceof Float32Array) {
+            const entry = roundingSums.get(name) ?? { sums: new Float64Array(tensor.dims.length >= 2 ? tensor.dims[1] : 1), count: 0 };
+            entry.count += foldChannelRoundingBias(tensor.data, tensor.dims, grid, entry.sums);
+            roundingSums.set(name, entry);
+          }
           const stats = statistics.get(name);
           if (!stats) continue;
           if (!(tensor.data instanceof Float32Array)) {
@@ -166,5 +193,6 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
     await session.dispose();
   }
   if (frames === 0) throw new Int8DetectError('ERR_ARGUMENT', 'The calibration set is empty: the calibrator gave no frames');
-  return { statistics, shapes, channelMaxima, frames, batches, seconds: (Date.now() - started) / 1000 };
+  const meansOf = (folded: Map<string, { sums: Float64Array; count: number }>) => new Map([...folded].map(([name, { sums, count }]) => [name, sums.map((s) => s / count)]));
+  return { statistics, shapes, channelMaxima, channelMeans: meansOf(channelSums), channelRoundingBias: meansOf(roundingSums), frames, batches, seconds: (Date.now() - started) / 1000 };
 }

@@ -4,13 +4,14 @@
  * default-domain opset raised to 13 for that axis. Emitting is cheap and repeatable: the
  * mixed-precision search calls it once per candidate set of tensors kept in float.
  *
- * Biases stay float: ONNX Runtime (1.21 and later) quantizes a float Conv/Gemm bias itself when it
+ * Biases stay float, shifted by the plan's fast bias corrections: ONNX Runtime (1.21 and later) quantizes a float Conv/Gemm bias itself when it
  * fuses DQ -> Conv -> Q, and TensorRT's explicit quantization wants float biases.
  */
 import { Int8DetectError, invalidArgument } from '../errors';
 import { indexGraph, nameAllocator } from '../onnx/graph-index';
 import { encodeModel, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model';
 import { raiseOpset } from '../onnx/opset';
+import { activeBiasCorrections } from './bias-correction';
 import type { ActivationPlan, QuantizationPlan, WeightPlan } from './plan';
 import { quantizePerChannel } from './weights';
 
@@ -57,6 +58,16 @@ export function emitQdqGraph(model: OnnxModel, plan: QuantizationPlan, options: 
       node.inputs = node.inputs.map((i) => (i === from ? to : i));
     }
   };
+
+  // Fast bias correction (bias-correction.ts): each shifted bias replaces its initializer in the copy.
+  const shifts = activeBiasCorrections(plan.biasCorrections, keepFloat);
+  graph.initializers = graph.initializers.map((t) => {
+    const delta = shifts.get(t.name);
+    if (!delta) return t;
+    const values = tensorFloats(t);
+    if (values.length !== delta.length) throw new Int8DetectError('ERR_ARGUMENT', `The plan corrects bias '${t.name}' with ${delta.length} values; it holds ${values.length}`);
+    return floatTensor(t.name, t.dims, values.map((v, i) => v + delta[i]));
+  });
 
   const newInitializers: OnnxTensor[] = [];
   const leadingNodes: OnnxNode[] = [];

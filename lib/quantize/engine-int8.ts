@@ -27,7 +27,9 @@ import type { LabelFreeCheckSummary } from './mixed-precision';
 import type { IgnoredScope } from './placement';
 import { checkPlanOptions, type MethodChoice } from './plan';
 import type { ActivationMode } from './qparams';
+import { checkBiasCorrection } from './quantize';
 import { quantizeWithSearch, type QuantizeWithSearchProgress } from './quantize-with-search';
+import type { BiasCorrectionMode } from './bias-correction';
 import type { Calibrator } from './types';
 
 /**
@@ -44,6 +46,8 @@ export interface Int8QuantizationSettings {
   activations?: ActivationMode;
   weightBits?: 7 | 8;
   ignoredScope?: IgnoredScope;
+  /** Fast bias correction: 'all', 'weights' or 'none'; default: the quantizer's ('weights' for Q/DQ ONNX, 'all' for OpenVINO). */
+  biasCorrection?: BiasCorrectionMode;
   /**
    * Frames for the label-free check: how many to hold back from the calibration frames (default
    * 32, at most a quarter), or the frames themselves (then every calibration frame calibrates).
@@ -134,6 +138,8 @@ export interface ResolvedInt8Settings {
   method: MethodChoice;
   activations: ActivationMode;
   weightBits: 7 | 8;
+  /** undefined: the quantizer's default. */
+  biasCorrection: BiasCorrectionMode | undefined;
   ignoredScope: IgnoredScope;
   maxDrop: number;
   search: boolean;
@@ -154,6 +160,7 @@ export const portableQdqQuantizer: Int8Quantizer = {
       method: settings.method,
       activations: settings.activations,
       weightBits: settings.weightBits,
+      ...(settings.biasCorrection !== undefined ? { biasCorrection: settings.biasCorrection } : {}),
       ignoredScope: settings.ignoredScope,
       maxDrop: settings.maxDrop,
       search: settings.search,
@@ -223,11 +230,12 @@ export const DEFAULT_HELD_BACK_FRAMES = 32;
 export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Settings {
   const q = options.quantization ?? {};
   if (typeof q !== 'object' || q === null) throw invalidArgument('an object', 'options.quantization', q);
-  const plan = checkPlanOptions(q);
+  const { correctWeightBias: _planDefault, ...plan } = checkPlanOptions(q);
+  const biasCorrection = q.biasCorrection === undefined ? undefined : checkBiasCorrection(q.biasCorrection, 'weights');
   const maxDrop = options.maxDrop ?? 0.01;
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
-  return { ...plan, maxDrop, search: q.search ?? true };
+  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true };
 }
 
 /** An ignored scope as plain data: regular expressions by source and flags. */
@@ -264,6 +272,7 @@ export function int8CacheKey(parts: {
       method: settings.method,
       activations: settings.activations,
       weightBits: settings.weightBits,
+      biasCorrection: settings.biasCorrection ?? 'default',
       ignoredScope: scopeKey(settings.ignoredScope),
       maxDrop: settings.search ? settings.maxDrop : null,
       search: settings.search,

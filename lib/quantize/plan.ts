@@ -11,6 +11,7 @@ import type { EqualizedChain } from './equalize';
 import { placeQuantization, type ComputeSite, type IgnoredScope, type Placement } from './placement';
 import { scaleAndZeroPoint, type ActivationMode } from './qparams';
 import type { ActivationStatistics, Range, RangeMethod } from './statistics';
+import { computeBiasCorrections, type BiasCorrection } from './bias-correction';
 import { perChannelScales } from './weights';
 
 export type MethodChoice = 'auto' | RangeMethod;
@@ -26,6 +27,11 @@ export interface PlanOptions {
    * 16-bit intermediate sums of their U8S8 kernel (VPMADDUBSW); see docs/quantization.md.
    */
   weightBits?: 7 | 8;
+  /**
+   * The weights' half of fast bias correction (bias-correction.ts): on by default, applied where
+   * the statistics hold the compute inputs' channel means (collectStatistics' `channelMeans`).
+   */
+  correctWeightBias?: boolean;
 }
 
 export interface ActivationPlan {
@@ -84,6 +90,8 @@ export interface QuantizationPlan {
   compute: ComputePlan[];
   calibration: { frames: number; batches: number; seconds: number };
   warnings: string[];
+  /** What each emitter adds to the float biases of the quantized convs (fast bias correction). */
+  biasCorrections: BiasCorrection[];
   /** Conv -> SiLU chains channel-equalized before calibration (the plan's tensors are the rewritten model's). */
   equalized?: EqualizedChain[];
 }
@@ -109,7 +117,9 @@ export function checkPlanOptions(options: PlanOptions): Required<Omit<PlanOption
   }
   const weightBits = options.weightBits ?? 8;
   if (weightBits !== 7 && weightBits !== 8) throw invalidArgument('7 or 8', 'options.weightBits', weightBits);
-  return { method, activations, weightBits, ignoredScope: options.ignoredScope ?? {} };
+  const correctWeightBias = options.correctWeightBias ?? true;
+  if (typeof correctWeightBias !== 'boolean') throw invalidArgument('true or false', 'options.correctWeightBias', correctWeightBias);
+  return { method, activations, weightBits, correctWeightBias, ignoredScope: options.ignoredScope ?? {} };
 }
 
 /** Multiply-accumulates of one compute node per frame, from the weight's and the output's shapes. */
@@ -167,7 +177,7 @@ export function buildPlan(
   options: PlanOptions = {},
   placement: Placement = placeQuantization(model, { ignoredScope: options.ignoredScope }),
 ): QuantizationPlan {
-  const { method, activations: mode, weightBits } = checkPlanOptions(options);
+  const { method, activations: mode, weightBits, correctWeightBias } = checkPlanOptions(options);
   const index = indexGraph(model.graph);
   const activations: ActivationPlan[] = placement.activations.map((site) => {
     const stats = collected.statistics.get(site.tensor);
@@ -199,6 +209,7 @@ export function buildPlan(
     const weightDims = site.weight ? index.initializers.get(site.weight)?.dims : undefined;
     return { ...site, macs: countMacs(site.opType, weightDims, collected.shapes.get(site.output), collected.shapes.get(site.input)) };
   });
+  const biasCorrections = correctWeightBias ? computeBiasCorrections(index, placement.compute, weights, collected.channelMeans, collected.shapes) : [];
   const warnings: string[] = [];
   if (activations.length === 0 && weights.length === 0) warnings.push('nothing to quantize: the model has no Conv, ConvTranspose, MatMul or Gemm outside the head and the ignored scope');
   const from = defaultOpset(model);
@@ -212,6 +223,7 @@ export function buildPlan(
     weights,
     float,
     compute,
+    biasCorrections,
     calibration: { frames: collected.frames, batches: collected.batches, seconds: collected.seconds },
     warnings,
   };

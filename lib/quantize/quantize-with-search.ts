@@ -12,7 +12,7 @@ import { prepareHeldBack, type CandidateEngineOptions } from './candidate';
 import { searchMixedPrecision, type MixedPrecisionResult } from './mixed-precision';
 import { quantizeModel, type QuantizeModelOptions, type QuantizeResult } from './quantize';
 
-export type QuantizeWithSearchPhase = 'equalize' | 'collect' | 'plan' | 'emit' | 'reference' | 'sensitivity' | 'search';
+export type QuantizeWithSearchPhase = 'equalize' | 'collect' | 'plan' | 'bias' | 'emit' | 'reference' | 'sensitivity' | 'search';
 
 export interface QuantizeWithSearchProgress {
   phase: QuantizeWithSearchPhase;

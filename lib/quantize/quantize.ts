@@ -8,17 +8,19 @@ import { promises as fs } from 'node:fs';
 import { Int8DetectError, invalidArgument } from '../errors';
 import { decodeModel, type OnnxModel } from '../onnx/model';
 import { raiseOpset } from '../onnx/opset';
-import { collectStatistics, type CollectedStatistics } from './collect';
+import { indexGraph } from '../onnx/graph-index';
+import { activationBiasCorrections, activationBiasInputs, BIAS_CORRECTION_MODES, biasCorrectionInputs, type ActivationGrid, type BiasCorrectionMode } from './bias-correction';
+import { collectStatistics, type CollectedStatistics, type StatisticsSession } from './collect';
 import { emitQdqModel } from './emit-qdq';
 import { equalizeChains, findSiluChains, type EqualizedChain, type EqualizeOptions } from './equalize';
-import { placeQuantization, type IgnoredScope } from './placement';
-import { buildPlan, checkPlanOptions, macCounts, type MethodChoice, type QuantizationPlan } from './plan';
+import { placeQuantization, type IgnoredScope, type Placement } from './placement';
+import { buildPlan, checkPlanOptions, macCounts, type ActivationPlan, type MethodChoice, type QuantizationPlan } from './plan';
 import type { ActivationMode } from './qparams';
 import type { Calibrator } from './types';
 
 export interface QuantizeProgress {
   /** 'equalize': the pre-pass over a few frames that measures channel ranges for equalization. */
-  phase: 'equalize' | 'collect' | 'plan' | 'emit';
+  phase: 'equalize' | 'collect' | 'plan' | 'bias' | 'emit';
   frames?: number;
   total?: number;
 }
@@ -31,6 +33,11 @@ export interface QuantizeModelOptions {
   activations?: ActivationMode;
   weightBits?: 7 | 8;
   ignoredScope?: IgnoredScope;
+  /**
+   * Fast bias correction of the quantized convs' biases (bias-correction.ts): 'weights' (default
+   * here), 'all' (the activations' rounding too), or 'none'.
+   */
+  biasCorrection?: BiasCorrectionMode;
   /**
    * Also gather statistics for every other tensor of the network (not only the quantized ones),
    * as a TensorRT calibration cache for implicit INT8 wants.
@@ -80,7 +87,8 @@ async function readModelBytes(model: unknown): Promise<Uint8Array> {
 
 export async function quantizeModel(options: QuantizeModelOptions): Promise<QuantizeResult> {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'quantizeModel(options)', options);
-  const planOptions = checkPlanOptions(options);
+  const biasCorrection = checkBiasCorrection(options.biasCorrection, 'weights');
+  const planOptions = { ...checkPlanOptions(options), correctWeightBias: biasCorrection !== 'none' };
   const bytes = await readModelBytes(options.model);
   const decoded = decodeModel(bytes);
   // Refuse a model whose opset cannot be raised before spending minutes on calibration.
@@ -93,12 +101,17 @@ export async function quantizeModel(options: QuantizeModelOptions): Promise<Quan
     tensors: placement.activations.map((a) => a.tensor),
     optionalTensors: options.allTensors ? [...model.graph.inputs.map((i) => i.name), ...model.graph.nodes.flatMap((n) => n.outputs)].filter(Boolean) : [],
     shapeTensors: computeTensors.filter((t) => model.graph.nodes.some((n) => n.outputs.includes(t))),
+    channelMeans: planOptions.correctWeightBias ? biasCorrectionInputs(indexGraph(model.graph), placement.compute) : [],
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     onProgress: (p) => options.onProgress?.({ phase: 'collect', frames: p.frames, ...(p.total !== undefined ? { total: p.total } : {}) }),
   });
   options.onProgress?.({ phase: 'plan' });
   const plan = buildPlan(model, statistics, planOptions, placement);
+  if (biasCorrection === 'all') {
+    options.onProgress?.({ phase: 'bias' });
+    await correctActivationBias(model, plan, placement, options.calibrator, (a) => qdqGrid(a, plan.activationMode), options);
+  }
   if (options.signal?.aborted) throw new Int8DetectError('ERR_ARGUMENT', 'Quantization was aborted');
   const warnings = [...plan.warnings];
   options.onProgress?.({ phase: 'emit' });
@@ -113,6 +126,50 @@ export async function quantizeModel(options: QuantizeModelOptions): Promise<Quan
     macs: macCounts(plan),
     warnings,
   };
+}
+
+/** A bias-correction option checked, with the quantizer's default. */
+export function checkBiasCorrection(value: unknown, fallback: BiasCorrectionMode): BiasCorrectionMode {
+  if (value === undefined) return fallback;
+  if (!BIAS_CORRECTION_MODES.includes(value as BiasCorrectionMode)) throw invalidArgument("'all', 'weights' or 'none'", 'options.biasCorrection', value);
+  return value as BiasCorrectionMode;
+}
+
+/** Frames of the activations' bias pass: per-channel means settle within a few dozen frames. */
+const ACTIVATION_BIAS_FRAMES = 32;
+
+/** The grid a Q/DQ pair puts an activation on. */
+export function qdqGrid(a: Pick<ActivationPlan, 'scale' | 'zeroPoint'>, mode: ActivationMode): ActivationGrid {
+  const [qmin, qmax] = mode === 'uint8-asymmetric' ? [0, 255] : [-128, 127];
+  return { low: (qmin - a.zeroPoint) * a.scale, high: (qmax - a.zeroPoint) * a.scale, levels: qmax - qmin + 1 };
+}
+
+/**
+ * The activations' half of fast bias correction (bias-correction.ts), added to
+ * `plan.biasCorrections`: once the plan has fixed every grid, a short pass of the float model over
+ * the first calibration frames measures, per channel, the mean rounding error E[fq(x) - x] of each
+ * quantized conv input; `grid` says how the backend quantizes an activation.
+ */
+export async function correctActivationBias(
+  model: OnnxModel,
+  plan: QuantizationPlan,
+  placement: Placement,
+  calibrator: Calibrator,
+  grid: (activation: ActivationPlan) => ActivationGrid,
+  options: { signal?: AbortSignal; threads?: number; openSession?: (model: OnnxModel, exposed: readonly string[]) => Promise<StatisticsSession>; frames?: number } = {},
+): Promise<void> {
+  const index = indexGraph(model.graph);
+  const grids = activationBiasInputs(index, placement.compute, plan.activations, grid);
+  if (grids.size === 0) return;
+  const pass = await collectStatistics(model, calibrator, {
+    tensors: [],
+    channelRoundingBias: grids,
+    maxFrames: options.frames ?? ACTIVATION_BIAS_FRAMES,
+    ...(options.openSession ? { openSession: options.openSession } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
+  plan.biasCorrections.push(...activationBiasCorrections(index, placement.compute, pass.channelRoundingBias, pass.shapes));
 }
 
 /**

@@ -11,7 +11,7 @@ import { quantizeWithSearch } from '../../quantize/quantize-with-search';
 import { buildReportData } from '../../quantize/report-data';
 import { renderReportHtml } from '../../quantize/report-html';
 import { emitTensorRtCalibrationCache } from '../../quantize/trt-cache';
-import { parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
+import { parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../main';
 import { ProgressBar } from '../progress';
 
@@ -65,6 +65,8 @@ Options:
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8 (no mixed precision)
       --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
+      --bias-correction M  fast bias correction of the quantized convs: weights (default), all or none
+                           (weights: their rounding; all: the activations' rounding too)
       --held-back N        calibration images held back for the check (default 32, at most a quarter)
       --report FILE        also write one self-contained HTML page: histograms and chosen ranges, per-layer
                            FP32-vs-INT8 error (SQNR, cosine), what stayed in float and why, the check, latency
@@ -99,6 +101,7 @@ Options:
         'max-drop': { type: 'string' },
         'no-search': { type: 'boolean' },
         'no-equalize': { type: 'boolean' },
+        'bias-correction': { type: 'string' },
         'held-back': { type: 'string' },
         report: { type: 'string' },
         'eval-images': { type: 'string' },
@@ -172,6 +175,7 @@ Options:
         maxDrop,
         search: !values['no-search'],
         ...(values['no-equalize'] ? { equalize: false } : {}),
+        ...(values['bias-correction'] !== undefined ? { biasCorrection: parseBiasCorrection(values['bias-correction']) } : {}),
         signal: controller.signal,
         onProgress: (p) => {
           if (p.phase === 'collect' && p.done !== undefined) progress.update(p.done);
@@ -224,6 +228,8 @@ Options:
         quantizedActivations: plan.activations.length,
         quantizedWeights: plan.weights.length,
         floatNodes: plan.float.length,
+        biasCorrected: new Set(plan.biasCorrections.map((c) => c.bias)).size,
+        equalized: plan.equalized?.length ?? 0,
         macs: { ...macs, int8Fraction: fraction },
         check: {
           heldBackFrames: heldBack.frames.length,
@@ -254,11 +260,11 @@ Options:
           `model        ${modelPath} -> ${out} (opset ${plan.opset.from} -> ${plan.opset.to})`,
           `calibration  ${plan.calibration.frames} frames in ${plan.calibration.seconds.toFixed(1)} s`,
           `activations  ${plan.activations.length} tensors, ${plan.activationMode}, method ${plan.method}${plan.method === 'auto' ? ` (${methodWords})` : ''}`,
-          `weights      ${plan.weights.length} tensors, INT${plan.weightBits} per output channel`,
+          `weights      ${plan.weights.length} tensors, INT${plan.weightBits} per output channel; ${new Set(plan.biasCorrections.map((c) => c.bias)).size} biases corrected for the rounding (fast bias correction)`,
           `float        ${plan.float.length} nodes (detection head, ignored scope)`,
           `check        agreement AP50 with FP32 on ${heldBack.frames.length} held-back frames: all INT8 ${search.agreement.allInt8.toFixed(4)}, written model ${search.agreement.chosen.toFixed(4)} ` +
             `(FP32 vs itself shifted 1 px: ${search.agreement.floor.toFixed(4)}); estimated mAP drop ${search.estimatedDrop.toFixed(4)} ` +
-            `${search.estimatedDrop <= maxDrop ? '<=' : '>'} ${maxDrop}${search.estimatedDrop <= maxDrop ? '' : ' (NOT within --max-drop: even with every activation in float)'}`,
+            `${search.estimatedDrop <= maxDrop ? '<=' : '>'} ${maxDrop}${search.estimatedDrop <= maxDrop ? '' : values['no-search'] ? ' (not within --max-drop; --no-search keeps every activation in INT8)' : ' (NOT within --max-drop: even with every activation in float)'}`,
           `kept float   ${search.keepFloat.length === 0 ? 'no activation' : `${search.keepFloat.length} activation${search.keepFloat.length === 1 ? '' : 's'} (most sensitive first): ${search.keepFloat.slice(0, 8).join(', ')}${search.keepFloat.length > 8 ? ', ...' : ''}`}` +
             `${search.sensitivity.length > 0 ? `; search ${search.seconds.toFixed(0)} s, ${search.trials.length} trials` : ''}`,
           `INT8 MACs    ${(fraction * 100).toFixed(1)} % (${(macs.int8 / 1e6).toFixed(1)} of ${(macs.total / 1e6).toFixed(1)} M multiply-accumulates per frame)`,
