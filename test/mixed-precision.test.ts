@@ -6,7 +6,7 @@ import { decodeImage } from '../lib/image';
 import { agreementMetrics } from '../lib/quantize/agreement';
 import { calibratorFromFrames } from '../lib/quantize/calibrator';
 import { prepareHeldBack, relativeOutputError } from '../lib/quantize/candidate';
-import { estimatedDrop, REFERENCE_MAP, searchMixedPrecision } from '../lib/quantize/mixed-precision';
+import { bootstrapDropInterval, estimatedDrop, REFERENCE_MAP, searchMixedPrecision } from '../lib/quantize/mixed-precision';
 import { quantizeModel } from '../lib/quantize/quantize';
 import type { Detection } from '../lib/detect/types';
 import { coco, models } from './helpers/fixtures';
@@ -28,6 +28,21 @@ test('the estimated drop counts only disagreement beyond FP32\'s own one-pixel f
   t.is(estimatedDrop(0.97, 0.96), 0);
   t.is(estimatedDrop(0.96, 0.96), 0);
   t.true(Math.abs(estimatedDrop(0.864, 0.96) - REFERENCE_MAP * 0.1) < 1e-12);
+});
+
+test('the bootstrap interval of the estimated drop: none when INT8 finds what FP32 finds, around the estimate when it misses some', (t) => {
+  const frames = Array.from({ length: 24 }, () => ({ width: 300, height: 300 }));
+  const reference = frames.map((_, i) => [box(10 + i, 20, i % 3), box(150, 120 + i, (i + 1) % 3)]);
+  // The floor: FP32 shifted by one pixel, a near-perfect match.
+  const floor = reference.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
+  t.deepEqual(bootstrapDropInterval(reference, reference, floor, frames, 3), [0, 0]);
+  // A candidate that misses the second object on a third of the frames.
+  const missing = reference.map((list, i) => (i % 3 === 0 ? list.slice(0, 1) : list));
+  const point = estimatedDrop(agreementMetrics(reference, missing, frames, 3).AP50, agreementMetrics(reference, floor, frames, 3).AP50);
+  const [lo, hi] = bootstrapDropInterval(reference, missing, floor, frames, 3);
+  t.true(point > 0.05, `estimated drop ${point}`);
+  t.true(lo < point && point < hi, `${lo} < ${point} < ${hi}`);
+  t.deepEqual(bootstrapDropInterval(reference, missing, floor, frames, 3), [lo, hi], 'seeded: the same frames give the same interval');
 });
 
 test('relative output error is zero for equal outputs and grows with the difference', (t) => {

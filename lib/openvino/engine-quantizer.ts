@@ -84,6 +84,7 @@ function summarize(request: Int8QuantizeRequest, result: OpenVinoQuantizeResult)
       allInt8: search?.agreement.allInt8 ?? 1,
       chosen: search?.agreement.chosen ?? 1,
       estimatedDrop,
+      ...(search ? { estimatedDropInterval: search.estimatedDropInterval } : {}),
       maxDrop: settings.search ? settings.maxDrop : null,
       passed: estimatedDrop <= settings.maxDrop,
       trials: search?.trials ?? [],

@@ -126,7 +126,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
           equalized: result.equalized.length,
           macs: result.macs,
           keptFloat: result.keepFloat,
-          check: search ? { agreementAp50: search.agreement, estimatedDrop: search.estimatedDrop, trials: search.trials, seconds: search.seconds } : null,
+          check: search ? { agreementAp50: search.agreement, estimatedDrop: search.estimatedDrop, estimatedDropInterval: search.estimatedDropInterval, trials: search.trials, seconds: search.seconds } : null,
           seconds: result.seconds,
           cpu: { model: cpu.model, int8: cpu.int8Summary },
         })}\n`,
@@ -141,7 +141,8 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
     if (search) {
       lines.push(
         `check        agreement AP50 with FP32 on ${split.heldBack.length} held-back frames: all INT8 ${search.agreement.allInt8.toFixed(4)}, written model ${search.agreement.chosen.toFixed(4)} ` +
-          `(FP32 vs itself shifted 1 px: ${search.agreement.floor.toFixed(4)}); estimated mAP drop ${search.estimatedDrop.toFixed(4)}`,
+          `(FP32 vs itself shifted 1 px: ${search.agreement.floor.toFixed(4)}); estimated mAP drop ${search.estimatedDrop.toFixed(4)} ` +
+          `(90 % interval over the frames ${search.estimatedDropInterval[0].toFixed(4)}-${search.estimatedDropInterval[1].toFixed(4)})`,
         `kept float   ${result.keepFloat.length === 0 ? 'no activation' : result.keepFloat.join(', ')}; search ${search.seconds.toFixed(0)} s, ${search.trials.length} trials`,
       );
     }

@@ -46,7 +46,7 @@ export interface Int8QuantizationSettings {
   activations?: ActivationMode;
   weightBits?: 7 | 8;
   ignoredScope?: IgnoredScope;
-  /** Fast bias correction: 'all', 'weights' or 'none'; default: the quantizer's ('weights' for Q/DQ ONNX, 'all' for OpenVINO). */
+  /** Fast bias correction: 'all', 'weights' or 'none'; default: the quantizer's ('none' for Q/DQ ONNX, 'all' for OpenVINO). */
   biasCorrection?: BiasCorrectionMode;
   /**
    * Frames for the label-free check: how many to hold back from the calibration frames (default
@@ -190,6 +190,7 @@ export const portableQdqQuantizer: Int8Quantizer = {
           allInt8: search.agreement.allInt8,
           chosen: search.agreement.chosen,
           estimatedDrop: search.estimatedDrop,
+          estimatedDropInterval: search.estimatedDropInterval,
           maxDrop: flow.maxDrop,
           passed: flow.passed,
           trials: search.trials,
@@ -231,7 +232,7 @@ export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Set
   const q = options.quantization ?? {};
   if (typeof q !== 'object' || q === null) throw invalidArgument('an object', 'options.quantization', q);
   const { correctWeightBias: _planDefault, ...plan } = checkPlanOptions(q);
-  const biasCorrection = q.biasCorrection === undefined ? undefined : checkBiasCorrection(q.biasCorrection, 'weights');
+  const biasCorrection = q.biasCorrection === undefined ? undefined : checkBiasCorrection(q.biasCorrection, 'none');
   const maxDrop = options.maxDrop ?? 0.01;
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
@@ -455,7 +456,10 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
     const manifest = await storeInt8Model(cachePath, key, made.bytes, made.summary, companions);
     served = { ...(quantizer.opensFromPath ? { modelPath: cachePath } : {}), digest: int8EntryDigest(manifest) };
   }
-  const drop = `estimated mAP drop ${summary.agreement.estimatedDrop.toFixed(4)}${summary.agreement.maxDrop === null ? '' : ` (max ${summary.agreement.maxDrop})`}`;
+  const interval = summary.agreement.estimatedDropInterval;
+  const drop =
+    `estimated mAP drop ${summary.agreement.estimatedDrop.toFixed(4)}${interval ? ` (90 % interval ${interval[0].toFixed(4)}-${interval[1].toFixed(4)})` : ''}` +
+    `${summary.agreement.maxDrop === null ? '' : ` (max ${summary.agreement.maxDrop})`}`;
   const where = cachePath === null ? 'not cached: the calibrator has no fingerprint' : `cached at ${cachePath}`;
   return {
     bytes: made.bytes,

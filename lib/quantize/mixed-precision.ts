@@ -7,10 +7,9 @@
 import type { RawTensor } from '../backends/backend';
 import { COCO_EVAL_DETECT_OPTIONS } from '../eval/evaluate-engine';
 import type { Detection } from '../detect/types';
-import type { CocoMetrics } from '../eval/coco';
 import { Int8DetectError } from '../errors';
 import { validateRawFrame, type RawFrame } from '../frame';
-import { agreementMetrics } from './agreement';
+import { agreementMetrics, type FrameSize } from './agreement';
 import {
   candidateDetections,
   candidateOutputs,
@@ -51,6 +50,8 @@ export interface LabelFreeCheckSummary {
   allInt8: number;
   chosen: number;
   estimatedDrop: number;
+  /** 90 % bootstrap interval of `estimatedDrop` over the held-back frames: how far to trust it. */
+  estimatedDropInterval?: [number, number];
   maxDrop: number | null;
   passed: boolean;
   trials: MixedPrecisionTrial[];
@@ -66,6 +67,12 @@ export interface MixedPrecisionResult {
   /** Agreement AP50 (INT8 scored against FP32 detections) with everything in INT8, of the chosen model, and FP32's own one-pixel-shift floor. */
   agreement: { allInt8: number; chosen: number; floor: number };
   estimatedDrop: number;
+  /**
+   * The chosen model's estimated drop recomputed on 200 resamplings (with replacement) of the
+   * held-back frames, its 5th and 95th percentiles: a few dozen frames make a noisy estimate, and
+   * this says how noisy.
+   */
+  estimatedDropInterval: [number, number];
   macs: { int8: number; total: number };
   seconds: number;
 }
@@ -122,18 +129,46 @@ export function estimatedDrop(agreementAp50: number, floorAp50: number, referenc
   return (referenceMap * Math.max(0, floorAp50 - agreementAp50)) / Math.max(floorAp50, 1e-9);
 }
 
-/** FP32 against itself on the frames shifted by one pixel (zero-copy crops), boxes shifted back. */
-async function agreementFloor(
-  factory: CandidateFactory,
-  heldBack: HeldBackSet,
-  engineOptions: CandidateEngineOptions,
-  reference: readonly Detection[][],
-  numClasses: number,
-): Promise<CocoMetrics> {
+/** FP32's detections on the frames shifted by one pixel (zero-copy crops), boxes shifted back: the floor's candidate. */
+async function shiftedDetections(factory: CandidateFactory, heldBack: HeldBackSet, engineOptions: CandidateEngineOptions): Promise<Detection[][]> {
   const shifted = heldBack.frames.map((frame) => shiftFrame(frame));
   const detections = await candidateDetections(factory.fp32Model, { frames: shifted, tensors: [] }, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend);
-  const moved = detections.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
-  return agreementMetrics(reference, moved, heldBack.frames, numClasses);
+  return detections.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
+}
+
+/**
+ * The estimated drop's 5th and 95th percentiles over `rounds` resamplings of the frames (with
+ * replacement, seeded: the same frames give the same interval), floor and candidate rescored on
+ * each resampling.
+ */
+export function bootstrapDropInterval(
+  reference: readonly Detection[][],
+  candidate: readonly Detection[][],
+  floorCandidate: readonly Detection[][],
+  frames: readonly FrameSize[],
+  numClasses: number,
+  rounds = 200,
+): [number, number] {
+  let state = 0x2545f491;
+  const next = () => {
+    // xorshift32: deterministic and good enough to pick frame indices.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+  const n = frames.length;
+  const drops: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const pick = Array.from({ length: n }, () => Math.floor(next() * n));
+    const take = <T>(list: readonly T[]) => pick.map((i) => list[i]);
+    const agreement = agreementMetrics(take(reference), take(candidate), take(frames), numClasses).AP50;
+    const floor = agreementMetrics(take(reference), take(floorCandidate), take(frames), numClasses).AP50;
+    drops.push(estimatedDrop(agreement, floor));
+  }
+  drops.sort((a, b) => a - b);
+  const at = (q: number) => drops[Math.min(drops.length - 1, Math.max(0, Math.round(q * (drops.length - 1))))];
+  return [at(0.05), at(0.95)];
 }
 
 /** The frame without its first row and column: the same pixels, one to the left and one up. */
@@ -163,10 +198,12 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   options.onProgress?.({ phase: 'reference', done: 0, total: 1 });
   const referenceOutputs: RawTensor[][] = await candidateOutputs(factory.fp32Model, sensitivitySet, engineOptions, factory.backend);
   const referenceDetections: Detection[][] = await candidateDetections(factory.fp32Model, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend);
-  const floor = (await agreementFloor(factory, heldBack, engineOptions, referenceDetections, numClasses)).AP50;
+  const floorDetections = await shiftedDetections(factory, heldBack, engineOptions);
+  const floor = agreementMetrics(referenceDetections, floorDetections, heldBack.frames, numClasses).AP50;
   options.onProgress?.({ phase: 'reference', done: 1, total: 1 });
 
   const trials = new Map<number, MixedPrecisionTrial>();
+  const trialDetections = new Map<number, Detection[][]>();
   let freeTrial: MixedPrecisionTrial | undefined;
   const sensitivity: TensorSensitivity[] = [];
   const keepSet = (k: number) => new Set(sensitivity.slice(0, k).map((s) => s.name));
@@ -176,6 +213,7 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
     checkAbort(options.signal);
     const detections = await withCandidate(factory, keep, (candidate) => candidateDetections(candidate, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend));
     const metrics = agreementMetrics(referenceDetections, detections, heldBack.frames, numClasses);
+    trialDetections.set(k, detections);
     const drop = estimatedDrop(metrics.AP50, floor);
     const result = { keptFloat: k, agreement: metrics.AP50, agreementMap: metrics.mAP, estimatedDrop: drop, passed: drop <= maxDrop };
     trials.set(k, result);
@@ -212,7 +250,10 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
     // taking agreement as non-increasing in the number of INT8 tensors.
     let lo = 1;
     let hi = pool.length;
-    if (freeTrial && pool !== activations) trials.set(hi, { ...freeTrial, macFree: undefined });
+    if (freeTrial && pool !== activations) {
+      trials.set(hi, { ...freeTrial, macFree: undefined });
+      trialDetections.set(hi, trialDetections.get(-1)!);
+    }
     const last = await trial(hi, keepSet(hi));
     chosen = last;
     if (last.passed) {
@@ -235,6 +276,7 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
     trials: [...trials.values(), ...(freeTrial && pool === activations ? [freeTrial] : [])].sort((a, b) => a.keptFloat - b.keptFloat),
     agreement: { allInt8: allInt8.agreement, chosen: chosen.agreement, floor },
     estimatedDrop: chosen.estimatedDrop,
+    estimatedDropInterval: bootstrapDropInterval(referenceDetections, trialDetections.get(chosen.keptFloat) ?? [], floorDetections, heldBack.frames, numClasses),
     macs: factory.macs(keep),
     seconds: (Date.now() - started) / 1000,
   };

@@ -243,6 +243,7 @@ export async function buildReportData(result: QuantizeWithSearchResult, options:
       allInt8: result.search.agreement.allInt8,
       chosen: result.search.agreement.chosen,
       estimatedDrop: result.search.estimatedDrop,
+      estimatedDropInterval: result.search.estimatedDropInterval,
       maxDrop: result.maxDrop,
       passed: result.passed,
       trials: result.search.trials,

@@ -136,7 +136,7 @@ export function renderReportHtml(data: QuantizationReportData): string {
     card(
       'Estimated mAP drop',
       num(c.estimatedDrop, 2),
-      c.maxDrop === null ? 'search off (every activation in INT8)' : `${c.passed ? 'within' : 'NOT within'} max ${c.maxDrop}`,
+      `${c.maxDrop === null ? 'search off (every activation in INT8)' : `${c.passed ? 'within' : 'NOT within'} max ${c.maxDrop}`}${c.estimatedDropInterval ? ` · 90 % interval ${num(c.estimatedDropInterval[0], 3)}-${num(c.estimatedDropInterval[1], 3)}` : ''}`,
       c.maxDrop === null ? '' : c.passed ? 'pass' : 'fail',
     ),
     card('Agreement AP50 with FP32', num(c.chosen, 4), `all INT8 ${num(c.allInt8, 4)} · FP32 shifted 1 px ${num(c.floor, 4)} · ${c.heldBackFrames} held-back frames`),

@@ -65,7 +65,7 @@ Options:
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8 (no mixed precision)
       --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
-      --bias-correction M  fast bias correction of the quantized convs: weights (default), all or none
+      --bias-correction M  fast bias correction of the quantized convs: none (default), weights or all
                            (weights: their rounding; all: the activations' rounding too)
       --held-back N        calibration images held back for the check (default 32, at most a quarter)
       --report FILE        also write one self-contained HTML page: histograms and chosen ranges, per-layer
@@ -236,6 +236,7 @@ Options:
           heldBackFromCalibration: !heldBackShared,
           agreementAp50: { floor: search.agreement.floor, allInt8: search.agreement.allInt8, chosen: search.agreement.chosen },
           estimatedDrop: search.estimatedDrop,
+          estimatedDropInterval: search.estimatedDropInterval,
           maxDrop: values['no-search'] ? null : maxDrop,
           passed: search.estimatedDrop <= maxDrop,
           keptFloat: search.keepFloat,
@@ -264,6 +265,7 @@ Options:
           `float        ${plan.float.length} nodes (detection head, ignored scope)`,
           `check        agreement AP50 with FP32 on ${heldBack.frames.length} held-back frames: all INT8 ${search.agreement.allInt8.toFixed(4)}, written model ${search.agreement.chosen.toFixed(4)} ` +
             `(FP32 vs itself shifted 1 px: ${search.agreement.floor.toFixed(4)}); estimated mAP drop ${search.estimatedDrop.toFixed(4)} ` +
+            `(90 % interval over the frames ${search.estimatedDropInterval[0].toFixed(4)}-${search.estimatedDropInterval[1].toFixed(4)}) ` +
             `${search.estimatedDrop <= maxDrop ? '<=' : '>'} ${maxDrop}${search.estimatedDrop <= maxDrop ? '' : values['no-search'] ? ' (not within --max-drop; --no-search keeps every activation in INT8)' : ' (NOT within --max-drop: even with every activation in float)'}`,
           `kept float   ${search.keepFloat.length === 0 ? 'no activation' : `${search.keepFloat.length} activation${search.keepFloat.length === 1 ? '' : 's'} (most sensitive first): ${search.keepFloat.slice(0, 8).join(', ')}${search.keepFloat.length > 8 ? ', ...' : ''}`}` +
             `${search.sensitivity.length > 0 ? `; search ${search.seconds.toFixed(0)} s, ${search.trials.length} trials` : ''}`,
