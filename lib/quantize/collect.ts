@@ -43,7 +43,7 @@ export interface CollectOptions {
   channelMeans?: readonly string[];
   /**
    * Tensors whose per-channel (axis 1) mean rounding error on a quantization grid is wanted,
-   * E[fq(x) - x], e.g. for the activations' bias correction.
+   * E[fq(x) - clip(x)] (rounding, not clipping), e.g. for the activations' bias correction.
    */
   channelRoundingBias?: ReadonlyMap<string, ActivationGrid>;
   /** Stop after this many frames (a pre-pass over a subset); all the calibrator gives when absent. */

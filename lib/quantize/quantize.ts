@@ -147,7 +147,7 @@ export function qdqGrid(a: Pick<ActivationPlan, 'scale' | 'zeroPoint'>, mode: Ac
 /**
  * The activations' half of fast bias correction (bias-correction.ts), added to
  * `plan.biasCorrections`: once the plan has fixed every grid, a short pass of the float model over
- * the first calibration frames measures, per channel, the mean rounding error E[fq(x) - x] of each
+ * the first calibration frames measures, per channel, the mean rounding error E[fq(x) - clip(x)] of each
  * quantized conv input; `grid` says how the backend quantizes an activation.
  */
 export async function correctActivationBias(
