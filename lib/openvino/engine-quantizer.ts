@@ -12,6 +12,7 @@ import { Int8DetectError } from '../errors';
 import { isRawFrame, type FrameInput, type RawFrame } from '../frame';
 import { decodeImage } from '../image';
 import type { Int8Quantizer, Int8QuantizeRequest, Int8Summary } from '../quantize/engine-int8';
+import { int8Summary } from '../quantize/int8-summary';
 import type { CalibrationBatch, Calibrator } from '../quantize/types';
 import type { OpenVinoPreset } from './quantize-fake-quantize';
 import { quantizeForOpenVino, type OpenVinoQuantizeResult } from './quantize';
@@ -67,15 +68,9 @@ function summarize(request: Int8QuantizeRequest, result: OpenVinoQuantizeResult)
   if (request.heldBackShared) warnings.push('the held-back frames are calibration frames too (too few frames to set any aside): the check is optimistic');
   if (!search) warnings.push('nothing was quantized, so the label-free check had nothing to compare');
   const estimatedDrop = search?.estimatedDrop ?? 0;
-  return {
-    method: plan.method,
-    activations: plan.activationMode,
-    weightBits: plan.weightBits,
-    calibrationFrames: plan.calibration.frames,
-    quantizedActivations: plan.activations.length - result.keepFloat.length,
-    quantizedWeights: plan.weights.length,
+  return int8Summary({
+    plan,
     keptFloat: result.keepFloat,
-    floatNodes: plan.float.map((f) => ({ node: f.node, opType: f.opType, reason: f.reason })),
     macs: result.macs,
     agreement: {
       heldBackFrames: search ? request.heldBack().length : 0,
@@ -91,7 +86,7 @@ function summarize(request: Int8QuantizeRequest, result: OpenVinoQuantizeResult)
     },
     seconds: result.seconds,
     warnings,
-  };
+  });
 }
 
 export const openVinoInt8Quantizer: Int8Quantizer = {

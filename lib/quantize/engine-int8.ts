@@ -27,6 +27,7 @@ import type { LabelFreeCheckSummary } from './mixed-precision';
 import type { IgnoredScope } from './placement';
 import { checkPlanOptions, type MethodChoice } from './plan';
 import type { ActivationMode } from './qparams';
+import { int8Summary } from './int8-summary';
 import { checkBiasCorrection } from './quantize';
 import { quantizeWithSearch, type QuantizeWithSearchProgress } from './quantize-with-search';
 import type { BiasCorrectionMode } from './bias-correction';
@@ -173,15 +174,9 @@ export const portableQdqQuantizer: Int8Quantizer = {
     const { search } = flow;
     return {
       bytes: flow.bytes,
-      summary: {
-        method: plan.method,
-        activations: plan.activationMode,
-        weightBits: plan.weightBits,
-        calibrationFrames: plan.calibration.frames,
-        quantizedActivations: plan.activations.length - flow.keepFloat.length,
-        quantizedWeights: plan.weights.length,
+      summary: int8Summary({
+        plan,
         keptFloat: flow.keepFloat,
-        floatNodes: plan.float.map((f) => ({ node: f.node, opType: f.opType, reason: f.reason })),
         macs: flow.macs,
         agreement: {
           heldBackFrames: flow.heldBack.frames.length,
@@ -197,7 +192,7 @@ export const portableQdqQuantizer: Int8Quantizer = {
         },
         seconds: flow.seconds,
         warnings: flow.warnings,
-      },
+      }),
     };
   },
 };
