@@ -42,6 +42,13 @@ export function indexGraph(graph: OnnxGraph): GraphIndex {
   };
 }
 
+/** The nodes by their key (the reverse of `nodeKey`): how plans, which name nodes by key, find them. */
+export function nodesByKey(index: GraphIndex): Map<string, OnnxNode> {
+  const result = new Map<string, OnnxNode>();
+  for (const [node, key] of index.nodeKey) result.set(key, node);
+  return result;
+}
+
 /** A tensor whose value is fixed in the file: an initializer, or the output of a Constant node. */
 export function isConstant(index: GraphIndex, tensor: string): boolean {
   if (index.initializers.has(tensor)) return true;

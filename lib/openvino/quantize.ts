@@ -150,11 +150,13 @@ export async function quantizeForOpenVino(options: OpenVinoQuantizeOptions): Pro
   const { model, chains: equalized } = await equalizeForCalibration(original, { calibrator: options.calibrator, ...(options.equalize !== undefined ? { equalize: options.equalize } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) }, options.ignoredScope ?? {});
   const bytes = model === original ? inputBytes : encodeModel(model);
   const placement = placeOpenVinoQuantization(model, { ignoredScope: options.ignoredScope ?? {} });
-  const statistics = await collectStatistics(model, limitCalibrator(options.calibrator, subsetSize), {
+  const calibrator = limitCalibrator(options.calibrator, subsetSize);
+  const openSession = openVinoStatisticsSession(bindings, options.threads ?? 0);
+  const statistics = await collectStatistics(model, calibrator, {
     tensors: placement.activations.map((a) => a.tensor),
     shapeTensors: placement.compute.flatMap((c) => [c.input, c.output]).filter((t) => model.graph.nodes.some((n) => n.outputs.includes(t))),
     channelMeans: biasCorrection !== 'none' ? biasCorrectionInputs(indexGraph(model.graph), placement.compute) : [],
-    openSession: openVinoStatisticsSession(bindings, options.threads ?? 0),
+    openSession,
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (p) => options.onProgress?.({ phase: 'collect', done: p.frames, ...(p.total !== undefined ? { total: Math.min(p.total, subsetSize) } : {}) }),
   });
@@ -164,8 +166,8 @@ export async function quantizeForOpenVino(options: OpenVinoQuantizeOptions): Pro
     options.onProgress?.({ phase: 'bias' });
     // The activations' rounding on the grids OpenVINO's FakeQuantize will use (the preset's).
     const weightOf = weightNamesByNode(plan);
-    await correctActivationBias(model, plan, placement, limitCalibrator(options.calibrator, subsetSize), (a) => activationFakeQuantize(a, preset, weightOf), {
-      openSession: openVinoStatisticsSession(bindings, options.threads ?? 0),
+    await correctActivationBias(model, plan, placement, calibrator, (a) => activationFakeQuantize(a, preset, weightOf), {
+      openSession,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

@@ -21,8 +21,9 @@
  * each only while the weight or activation it compensates is quantized.
  */
 import { Int8DetectError } from '../errors';
-import type { GraphIndex } from '../onnx/graph-index';
-import { attribute, intAttribute, intsAttribute, tensorFloats, type OnnxNode } from '../onnx/model';
+import { nodesByKey, type GraphIndex } from '../onnx/graph-index';
+import { attribute, intAttribute, intsAttribute, tensorFloats, type OnnxNode, type OnnxTensor } from '../onnx/model';
+import { forEachChannelSpan } from './channel-spans';
 import type { ComputeSite } from './placement';
 import { quantizePerChannel } from './weights';
 
@@ -74,25 +75,41 @@ function ownBias(index: GraphIndex, node: OnnxNode): string | undefined {
   return bias;
 }
 
-function nodeByKey(index: GraphIndex): Map<string, OnnxNode> {
-  const result = new Map<string, OnnxNode>();
-  for (const [node, key] of index.nodeKey) result.set(key, node);
-  return result;
+/** Output channels of a Conv (weight [Cout, Cin/g, k...]) or a Gemm (B [K, N], or [N, K] with transB). */
+function outputChannels(node: OnnxNode, weightDims: readonly number[]): number {
+  return node.opType === 'Gemm' && intAttribute(node, 'transB', 0) === 0 ? weightDims[1] : weightDims[0];
 }
 
-/** The sites whose bias can be corrected: quantized Conv or Gemm with a weight and a bias of its own. */
-function correctableSites(index: GraphIndex, compute: readonly ComputeSite[]): { site: ComputeSite; node: OnnxNode; bias: string }[] {
-  const byKey = nodeByKey(index);
-  const result: { site: ComputeSite; node: OnnxNode; bias: string }[] = [];
+interface CorrectableSite {
+  site: ComputeSite;
+  node: OnnxNode;
+  bias: string;
+  weight: OnnxTensor;
+}
+
+/**
+ * The sites whose bias can be corrected: a quantized Conv or Gemm (plain: no transA, alpha and
+ * beta 1) with a weight initializer and a bias of its own holding one value per output channel.
+ */
+function correctableSites(index: GraphIndex, compute: readonly ComputeSite[]): CorrectableSite[] {
+  const byKey = nodesByKey(index);
+  const result: CorrectableSite[] = [];
   for (const site of compute) {
     if (!site.quantized || site.weight === '' || !CORRECTED_OPS.has(site.opType)) continue;
     const node = byKey.get(site.node);
-    if (!node) continue;
+    const weight = index.initializers.get(site.weight);
+    if (!node || !weight) continue;
     if (node.opType === 'Gemm' && (intAttribute(node, 'transA', 0) !== 0 || (attribute(node, 'alpha')?.f ?? 1) !== 1 || (attribute(node, 'beta')?.f ?? 1) !== 1)) continue;
     const bias = ownBias(index, node);
-    if (bias) result.push({ site, node, bias });
+    if (!bias || index.initializers.get(bias)!.dims.reduce((a, b) => a * b, 1) !== outputChannels(node, weight.dims)) continue;
+    result.push({ site, node, bias, weight });
   }
   return result;
+}
+
+/** The output-mean change of a site whose weights change by `factor` at input means `perInput` (or the reverse). */
+function siteDelta({ node, weight }: CorrectableSite, factor: ArrayLike<number>, perInput: ArrayLike<number>, inputShape: readonly number[]): number[] {
+  return node.opType === 'Conv' ? convDelta(node, factor, weight.dims, perInput, inputShape) : gemmDelta(node, factor, weight.dims, perInput);
 }
 
 /** The activation tensors whose per-channel means the corrections need (collect them with collectStatistics' `channelMeans`). */
@@ -209,7 +226,7 @@ function gemmDelta(node: OnnxNode, error: ArrayLike<number>, dims: readonly numb
 /**
  * The bias corrections for the quantized weights of `compute`, from the per-channel means of each
  * site's input (`channelMeans`, axis 1) and its per-frame shape (`shapes`). Sites whose input
- * means were not collected, or whose bias does not hold one value per output channel, are skipped.
+ * means were not collected are skipped.
  */
 export function computeBiasCorrections(
   index: GraphIndex,
@@ -220,18 +237,14 @@ export function computeBiasCorrections(
 ): BiasCorrection[] {
   const weightPlans = new Map(weights.map((w) => [w.name, w]));
   const corrections: BiasCorrection[] = [];
-  for (const { site, node, bias } of correctableSites(index, compute)) {
+  for (const correctable of correctableSites(index, compute)) {
+    const { site, bias, weight } = correctable;
     const w = weightPlans.get(site.weight);
     const means = channelMeans.get(site.input);
     const inputShape = shapes.get(site.input);
-    const biasTensor = index.initializers.get(bias)!;
-    const weightTensor = index.initializers.get(site.weight);
-    if (!w || !means || !inputShape || !weightTensor) continue;
-    const outChannels = node.opType === 'Conv' ? w.dims[0] : intAttribute(node, 'transB', 0) !== 0 ? w.dims[0] : w.dims[1];
-    if (biasTensor.dims.reduce((a, b) => a * b, 1) !== outChannels) continue;
-    // Gemm's per-channel axis is its output column; the plan's axis says which dim that is.
-    const error = roundingError(tensorFloats(weightTensor), w);
-    const delta = node.opType === 'Conv' ? convDelta(node, error, w.dims, means, inputShape) : gemmDelta(node, error, w.dims, means);
+    if (!w || !means || !inputShape) continue;
+    // The plan's axis says which dim holds the per-channel scales (a Gemm's output column).
+    const delta = siteDelta(correctable, roundingError(tensorFloats(weight), w), means, inputShape);
     if (delta.every((d) => d === 0)) continue;
     corrections.push({ node: site.node, bias, source: 'weight', tensor: site.weight, delta });
   }
@@ -256,7 +269,7 @@ export function activationBiasInputs<A extends { name: string; consumers: readon
 
 /**
  * Corrections for the activations' rounding: `roundingBias` holds, per input tensor, the mean of
- * fq(x) - x per channel over calibration frames (collectStatistics' `channelRoundingBias`).
+ * fq(x) - clip(x) per channel over calibration frames (collectStatistics' `channelRoundingBias`).
  */
 export function activationBiasCorrections(
   index: GraphIndex,
@@ -265,18 +278,14 @@ export function activationBiasCorrections(
   shapes: ReadonlyMap<string, readonly number[]>,
 ): BiasCorrection[] {
   const corrections: BiasCorrection[] = [];
-  for (const { site, node, bias } of correctableSites(index, compute)) {
+  for (const correctable of correctableSites(index, compute)) {
+    const { site, bias, weight } = correctable;
     const perChannel = roundingBias.get(site.input);
     const inputShape = shapes.get(site.input);
-    const weightTensor = index.initializers.get(site.weight);
-    if (!perChannel || !inputShape || !weightTensor) continue;
-    const dims = weightTensor.dims;
-    const outChannels = node.opType === 'Conv' ? dims[0] : intAttribute(node, 'transB', 0) !== 0 ? dims[0] : dims[1];
-    if (index.initializers.get(bias)!.dims.reduce((a, b) => a * b, 1) !== outChannels) continue;
+    if (!perChannel || !inputShape) continue;
     // The input's mean is off by +bias per channel; the weights (float or rounded: a second-order
     // difference) carry that into each output channel, so the output takes it back out.
-    const negated = tensorFloats(weightTensor).map((v) => -v);
-    const delta = node.opType === 'Conv' ? convDelta(node, negated, dims, perChannel, inputShape) : gemmDelta(node, negated, dims, perChannel);
+    const delta = siteDelta(correctable, tensorFloats(weight).map((v) => -v), perChannel, inputShape);
     if (delta.every((d) => d === 0)) continue;
     corrections.push({ node: site.node, bias, source: 'activation', tensor: site.input, delta });
   }
@@ -295,51 +304,37 @@ export function activeBiasCorrections(corrections: readonly BiasCorrection[] | u
   return result;
 }
 
+/** Per-channel sums over axis 1 of an NCHW-like batch, folded into `sums`; returns the elements per channel added. */
+export function foldChannelSums(data: Float32Array, dims: readonly number[], sums: Float64Array): number {
+  return forEachChannelSpan(data, dims, (c, start, end) => {
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += data[i];
+    sums[c] += sum;
+  });
+}
+
 /**
  * Per-channel sums over axis 1 of fq(x) - clip(x), the rounding error of x (an NCHW-like batch)
  * on `grid` (round half to even, as ONNX QuantizeLinear) without the clipping, folded into `sums`;
  * returns the elements per channel added.
  */
 export function foldChannelRoundingBias(data: Float32Array, dims: readonly number[], grid: ActivationGrid, sums: Float64Array): number {
-  const channels = dims.length >= 2 ? dims[1] : 1;
-  const batch = dims.length >= 1 ? dims[0] : 1;
-  const inner = data.length / Math.max(1, batch * channels);
   const step = (grid.high - grid.low) / (grid.levels - 1);
   const top = grid.levels - 1;
-  for (let n = 0; n < batch; n++) {
-    for (let c = 0; c < channels; c++) {
-      let sum = 0;
-      const start = (n * channels + c) * inner;
-      for (let i = start; i < start + inner; i++) {
-        const x = data[i];
-        const u = (x - grid.low) / step;
-        let q = Math.round(u);
-        // Math.round rounds halves up; ties go to the even level, as QuantizeLinear does.
-        if (q - u === 0.5 && q % 2 !== 0) q -= 1;
-        q = q < 0 ? 0 : q > top ? top : q;
-        // The rounding alone: a clipped tail moves a channel's mean too, but a shift of every
-        // value cannot undo an error that only the few clipped values carry (measured: including
-        // it lowered the agreement with FP32 on yolox_nano, 0.984 to 0.978).
-        sum += grid.low + q * step - Math.min(Math.max(x, grid.low), grid.high);
-      }
-      sums[c] += sum;
+  return forEachChannelSpan(data, dims, (c, start, end) => {
+    let sum = 0;
+    for (let i = start; i < end; i++) {
+      const x = data[i];
+      const u = (x - grid.low) / step;
+      let q = Math.round(u);
+      // Math.round rounds halves up; ties go to the even level, as QuantizeLinear does.
+      if (q - u === 0.5 && q % 2 !== 0) q -= 1;
+      q = q < 0 ? 0 : q > top ? top : q;
+      // The rounding alone: a clipped tail moves a channel's mean too, but a shift of every
+      // value cannot undo an error that only the few clipped values carry (measured: including
+      // it lowered the agreement with FP32 on yolox_nano, 0.984 to 0.978).
+      sum += grid.low + q * step - Math.min(Math.max(x, grid.low), grid.high);
     }
-  }
-  return batch * inner;
-}
-
-/** Per-channel sums over axis 1 of an NCHW-like batch, folded into `sums`; returns the elements per channel added. */
-export function foldChannelSums(data: Float32Array, dims: readonly number[], sums: Float64Array): number {
-  const channels = dims.length >= 2 ? dims[1] : 1;
-  const batch = dims.length >= 1 ? dims[0] : 1;
-  const inner = data.length / Math.max(1, batch * channels);
-  for (let n = 0; n < batch; n++) {
-    for (let c = 0; c < channels; c++) {
-      let sum = 0;
-      const start = (n * channels + c) * inner;
-      for (let i = start; i < start + inner; i++) sum += data[i];
-      sums[c] += sum;
-    }
-  }
-  return batch * inner;
+    sums[c] += sum;
+  });
 }

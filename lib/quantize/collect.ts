@@ -11,6 +11,7 @@ import { Int8DetectError, invalidArgument } from '../errors';
 import { cloneModel, DataType, encodeModel, tensorTypeBytes, type OnnxModel } from '../onnx/model';
 import { abortError } from './calibrator';
 import { foldChannelRoundingBias, foldChannelSums, type ActivationGrid } from './bias-correction';
+import { channelCount } from './channel-spans';
 import { foldChannelMaxima } from './equalize';
 import { ActivationStatistics } from './statistics';
 import type { CalibrationBatch, Calibrator } from './types';
@@ -61,7 +62,7 @@ export interface CollectedStatistics {
   channelMaxima: Map<string, Float32Array>;
   /** Per-channel mean of each `channelMeans` tensor. */
   channelMeans: Map<string, Float64Array>;
-  /** Per-channel mean of fq(x) - x of each `channelRoundingBias` tensor. */
+  /** Per-channel mean of fq(x) - clip(x) of each `channelRoundingBias` tensor. */
   channelRoundingBias: Map<string, Float64Array>;
   frames: number;
   batches: number;
@@ -105,6 +106,19 @@ function* fitBatch(batch: CalibrationBatch, expected: readonly (number | string)
   for (let n = 0; n < dims[0]; n++) yield { data: batch.data.subarray(n * frame, (n + 1) * frame), dims: [1, ...dims.slice(1)] };
 }
 
+/** Running per-channel sums of one tensor and the elements per channel they hold. */
+interface ChannelSums {
+  sums: Float64Array;
+  count: number;
+}
+
+/** Folds one batch into `name`'s running sums (made on first sight), `fold` returning the elements per channel it added. */
+function foldMean(into: Map<string, ChannelSums>, name: string, dims: readonly number[], fold: (sums: Float64Array) => number): void {
+  let entry = into.get(name);
+  if (!entry) into.set(name, (entry = { sums: new Float64Array(channelCount(dims)), count: 0 }));
+  entry.count += fold(entry.sums);
+}
+
 export async function collectStatistics(model: OnnxModel, calibrator: Calibrator, options: CollectOptions): Promise<CollectedStatistics> {
   if (!calibrator || typeof calibrator[Symbol.asyncIterator] !== 'function') throw invalidArgument('a Calibrator (an async iterable of batches)', 'calibrator', calibrator);
   if (!Array.isArray(options.tensors)) throw invalidArgument('an array of tensor names', 'options.tensors', options.tensors);
@@ -119,10 +133,10 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
   for (const tensor of optional) statistics.set(tensor, new ActivationStatistics(tensor, statsOptions));
   const channelMaxima = new Map<string, Float32Array>();
   const wantChannels = new Set(options.channelMaxima ?? []);
-  const channelSums = new Map<string, { sums: Float64Array; count: number }>();
+  const channelSums = new Map<string, ChannelSums>();
   const wantMeans = new Set(options.channelMeans ?? []);
   const grids = options.channelRoundingBias ?? new Map<string, ActivationGrid>();
-  const roundingSums = new Map<string, { sums: Float64Array; count: number }>();
+  const roundingSums = new Map<string, ChannelSums>();
   const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? []), ...wantChannels, ...wantMeans, ...grids.keys()])].filter((t) => !inputNames.has(t));
   const session: StatisticsSession = options.openSession
     ? await options.openSession(model, exposed)
@@ -155,16 +169,11 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
         for (const [name, tensor] of Object.entries(tensors)) {
           if (!shapes.has(name)) shapes.set(name, perFrame(tensor.dims));
           if (wantChannels.has(name) && tensor.data instanceof Float32Array) channelMaxima.set(name, foldChannelMaxima(tensor.data, tensor.dims, channelMaxima.get(name)));
-          if (wantMeans.has(name) && tensor.data instanceof Float32Array) {
-            const entry = channelSums.get(name) ?? { sums: new Float64Array(tensor.dims.length >= 2 ? tensor.dims[1] : 1), count: 0 };
-            entry.count += foldChannelSums(tensor.data, tensor.dims, entry.sums);
-            channelSums.set(name, entry);
-          }
           const grid = grids.get(name);
-          if (grid && tensor.data instanceof Float32Array) {
-            const entry = roundingSums.get(name) ?? { sums: new Float64Array(tensor.dims.length >= 2 ? tensor.dims[1] : 1), count: 0 };
-            entry.count += foldChannelRoundingBias(tensor.data, tensor.dims, grid, entry.sums);
-            roundingSums.set(name, entry);
+          if (tensor.data instanceof Float32Array) {
+            const data = tensor.data;
+            if (wantMeans.has(name)) foldMean(channelSums, name, tensor.dims, (sums) => foldChannelSums(data, tensor.dims, sums));
+            if (grid) foldMean(roundingSums, name, tensor.dims, (sums) => foldChannelRoundingBias(data, tensor.dims, grid, sums));
           }
           const stats = statistics.get(name);
           if (!stats) continue;
@@ -193,6 +202,6 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
     await session.dispose();
   }
   if (frames === 0) throw new Int8DetectError('ERR_ARGUMENT', 'The calibration set is empty: the calibrator gave no frames');
-  const meansOf = (folded: Map<string, { sums: Float64Array; count: number }>) => new Map([...folded].map(([name, { sums, count }]) => [name, sums.map((s) => s / count)]));
+  const meansOf = (folded: Map<string, ChannelSums>) => new Map([...folded].map(([name, { sums, count }]) => [name, sums.map((s) => s / count)]));
   return { statistics, shapes, channelMaxima, channelMeans: meansOf(channelSums), channelRoundingBias: meansOf(roundingSums), frames, batches, seconds: (Date.now() - started) / 1000 };
 }

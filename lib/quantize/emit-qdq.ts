@@ -8,7 +8,7 @@
  * fuses DQ -> Conv -> Q, and TensorRT's explicit quantization wants float biases.
  */
 import { Int8DetectError, invalidArgument } from '../errors';
-import { indexGraph, nameAllocator } from '../onnx/graph-index';
+import { indexGraph, nameAllocator, nodesByKey } from '../onnx/graph-index';
 import { encodeModel, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model';
 import { raiseOpset } from '../onnx/opset';
 import { activeBiasCorrections } from './bias-correction';
@@ -49,8 +49,7 @@ export function emitQdqGraph(model: OnnxModel, plan: QuantizationPlan, options: 
   const result: OnnxModel = { ...out, graph };
   const index = indexGraph(graph);
   const unique = nameAllocator(graph);
-  const byKey = new Map<string, OnnxNode>();
-  for (const [node, key] of index.nodeKey) byKey.set(key, node);
+  const byKey = nodesByKey(index);
   const rewire = (consumers: readonly string[], from: string, to: string) => {
     for (const key of consumers) {
       const node = byKey.get(key);

@@ -19,7 +19,8 @@
  * Both are exact in float arithmetic: the FP32 model's outputs do not change. A chain is
  * equalized only where its channel ranges differ by more than `minRangeRatio`.
  */
-import { indexGraph, nameAllocator, type GraphIndex } from '../onnx/graph-index';
+import { indexGraph, nameAllocator, nodesByKey, type GraphIndex } from '../onnx/graph-index';
+import { channelCount, forEachChannelSpan } from './channel-spans';
 import { cloneModel, DataType, floatTensor, intAttribute, tensorFloats, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model';
 
 export interface SiluChain {
@@ -101,21 +102,15 @@ export function findSiluChains(model: OnnxModel, convs?: ReadonlySet<string>): S
 
 /** The largest |value| of each channel (axis 1) of an NCHW-like tensor, folded into `into`. */
 export function foldChannelMaxima(data: Float32Array, dims: readonly number[], into?: Float32Array): Float32Array {
-  const channels = dims.length >= 2 ? dims[1] : 1;
-  const batch = dims.length >= 1 ? dims[0] : 1;
-  const inner = data.length / Math.max(1, batch * channels);
-  const result = into ?? new Float32Array(channels);
-  for (let n = 0; n < batch; n++) {
-    for (let c = 0; c < channels; c++) {
-      let max = result[c];
-      const start = (n * channels + c) * inner;
-      for (let i = start; i < start + inner; i++) {
-        const v = Math.abs(data[i]);
-        if (v > max) max = v;
-      }
-      result[c] = max;
+  const result = into ?? new Float32Array(channelCount(dims));
+  forEachChannelSpan(data, dims, (c, start, end) => {
+    let max = result[c];
+    for (let i = start; i < end; i++) {
+      const v = Math.abs(data[i]);
+      if (v > max) max = v;
     }
-  }
+    result[c] = max;
+  });
   return result;
 }
 
@@ -142,8 +137,7 @@ export function equalizeChains(
   const out = cloneModel(model);
   const graph = out.graph;
   const index = indexGraph(graph);
-  const byKey = new Map<string, OnnxNode>();
-  for (const [node, key] of index.nodeKey) byKey.set(key, node);
+  const byKey = nodesByKey(index);
   const unique = nameAllocator(graph);
   const after = new Map<OnnxNode, OnnxNode[]>();
   const done: EqualizedChain[] = [];
