@@ -1,32 +1,42 @@
 #!/usr/bin/env node
-// Install-time check of the core addon. npm 11 runs no dependency install scripts unless the user
-// approves them, so a published package must work from its prebuilds/ without this script; where
-// it does run, it only builds from source when no prebuilt binary loads (node-llama-cpp's order:
-// prebuilt first, building from source an explicit fallback, never a surprise).
+// int8-detect's install script. npm 11 runs no dependency install scripts unless the user approves
+// them, so nothing a user needs depends on this one: the core addon and OpenVINO come prebuilt in
+// the platform package (@int8-detect/<platform>-<arch>), and nothing is downloaded. Where it runs:
+// - in a development checkout it does nothing (npm install runs `prepare` next, which builds);
+// - with --build-from-source (`npm rebuild int8-detect --build-from-source`) it builds the TensorRT
+//   module against the TensorRT installed here, as `npx int8-detect build-native` does;
+// - otherwise it checks that a core addon is there and, when none is, says what to do, without
+//   failing the install (loading int8-detect then throws the same advice).
 'use strict';
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
+if (fs.existsSync(path.join(root, '.git'))) process.exit(0);
 
-function loads() {
-  try {
-    require('node-gyp-build')(root);
-    return true;
-  } catch {
-    return false;
+function fromSource() {
+  const value = process.env.npm_config_build_from_source;
+  return value !== undefined && value !== '' && value !== 'false';
+}
+
+const dist = path.join(root, 'dist', 'lib');
+if (fromSource()) {
+  const { buildNativeModules } = require(path.join(dist, 'native-build.js'));
+  buildNativeModules().then(
+    (result) => console.error(`int8-detect: built ${result.file} against TensorRT ${result.tensorRt.version ?? '(version unknown)'}`),
+    (err) => {
+      console.error(`int8-detect: ${err.message}`);
+      process.exit(1);
+    },
+  );
+} else {
+  const { findNativeModule } = require(path.join(dist, 'native-binaries.js'));
+  const lookup = findNativeModule('core');
+  if (!lookup.found) {
+    console.error(
+      `int8-detect: no prebuilt core addon for ${process.platform}-${process.arch}: ${lookup.platformPackage.reason ?? 'none found'}. ` +
+        'If npm skipped the platform package (a lockfile made on another platform, --omit=optional), reinstall with ' +
+        `'npm install --os=${process.platform} --cpu=${process.arch} int8-detect'; see the README's platform table.`,
+    );
   }
-}
-
-if (loads()) process.exit(0);
-if (fs.existsSync(path.join(root, '.git'))) {
-  // A development checkout: `npm install` runs `prepare`, which builds the addon with cmake-js next.
-  process.exit(0);
-}
-console.error(`int8-detect: no prebuilt core addon for ${process.platform}-${process.arch}; building it from source with node-gyp`);
-const result = spawnSync(process.execPath, [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild'], { cwd: root, stdio: 'inherit' });
-if (result.status !== 0) {
-  console.error('int8-detect: building the core addon failed; it needs a C++17 compiler and Python (node-gyp). See the README.');
-  process.exit(1);
 }

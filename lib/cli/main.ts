@@ -7,6 +7,7 @@ import { Int8DetectError } from '../errors';
 import { UsageError } from './args';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
+import { buildNativeCommand } from './commands/build-native';
 import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
 import { probeCommand } from './commands/probe';
@@ -20,7 +21,7 @@ export interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand];
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, buildNativeCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
