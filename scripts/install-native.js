@@ -21,16 +21,16 @@ function fromSource() {
 
 const dist = path.join(root, 'dist', 'lib');
 if (fromSource()) {
-  const { buildNativeModules } = require(path.join(dist, 'native-build.js'));
+  const { buildNativeModules } = require(path.join(dist, 'native/build.js'));
   buildNativeModules().then(
-    (result) => console.error(`int8-detect: built ${result.file} against TensorRT ${result.tensorRt.version ?? '(version unknown)'}`),
+    (result) => console.error(`int8-detect: built ${result.files.join(', ')} against TensorRT ${result.tensorRt?.version ?? '(version unknown)'}`),
     (err) => {
       console.error(`int8-detect: ${err.message}`);
       process.exit(1);
     },
   );
 } else {
-  const { findNativeModule } = require(path.join(dist, 'native-binaries.js'));
+  const { findNativeModule } = require(path.join(dist, 'native/binaries.js'));
   const lookup = findNativeModule('core');
   if (!lookup.found) {
     console.error(

@@ -92,12 +92,26 @@ function strip(file) {
   else if (process.platform === 'darwin') run('strip', ['-x', file]);
 }
 
-/** The highest GLIBC_ symbol version a binary needs, or undefined where that cannot be read. */
-function glibcNeeded(files) {
+/**
+ * The highest glibc and libstdc++ symbol versions the binaries need (GLIBC_2.34, GLIBCXX_3.4.29):
+ * what a Linux user's system must have at least. Undefined where that cannot be read.
+ */
+function linuxRuntimeNeeded(files) {
   if (process.platform !== 'linux' || !hasCommand('objdump')) return undefined;
-  const versions = files.flatMap((file) => [...run('objdump', ['-T', file]).matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]));
-  versions.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
-  return versions.length > 0 ? versions[0].join('.') : undefined;
+  const highest = (prefix) => {
+    const versions = [];
+    for (const file of files) {
+      for (const match of run('objdump', ['-T', file]).matchAll(new RegExp(`\\b${prefix}_(\\d+(?:\\.\\d+)+)`, 'g'))) versions.push(match[1]);
+    }
+    const numeric = (v) => v.split('.').map(Number);
+    versions.sort((a, b) => {
+      const [x, y] = [numeric(a), numeric(b)];
+      for (let i = 0; i < Math.max(x.length, y.length); i += 1) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (y[i] ?? 0) - (x[i] ?? 0);
+      return 0;
+    });
+    return versions[0];
+  };
+  return { glibc: highest('GLIBC'), libstdcxx: highest('GLIBCXX') };
 }
 
 /** Load the staged OpenVINO module as a user would: a fresh process, no LD_LIBRARY_PATH, no .venv hints. */
@@ -126,7 +140,7 @@ ${extra.platform}. Do not install it yourself: \`npm install int8-detect\` insta
   unchanged from the \`openvino\` wheel on PyPI (${extra.openvino.license}): ${extra.openvino.files.join(', ')}.
 
 Licences: int8-detect is Apache-2.0; OpenVINO's licence and third-party notices are in
-\`licenses/openvino/\`.${extra.glibc ? ` Needs glibc ${extra.glibc} or later.` : ''}
+\`licenses/openvino/\`.${extra.needs ? ` Needs glibc ${extra.needs.glibc} and libstdc++ ${extra.needs.libstdcxx} (GLIBCXX) or later.` : ''}
 `;
 }
 
@@ -168,14 +182,10 @@ function stagePlatformPackage({ stage, devices = 'cpu', buildDir = path.join(roo
   for (const file of wheel.licenses) fs.copyFileSync(file, path.join(licenseDir, path.basename(file)));
 
   const info = checkStagedModule(path.join(libDir, OPENVINO_MODULE), wheel.version);
-  const glibc = glibcNeeded([CORE_MODULE, OPENVINO_MODULE, ...files].filter((f) => !f.endsWith('.json')).map((f) => path.join(libDir, f)));
-  const extra = {
-    platform,
-    openvino: { version: wheel.version, license: wheel.license, devices, files },
-    ...(glibc ? { glibc } : {}),
-  };
-  // What the loader and probe() read: which OpenVINO it carries, for which devices.
-  manifest['int8-detect'] = { openvino: wheel.version, openvinoDevices: devices, ...(glibc ? { glibc } : {}) };
+  const needs = linuxRuntimeNeeded([CORE_MODULE, OPENVINO_MODULE, ...files].filter((f) => !f.endsWith('.json')).map((f) => path.join(libDir, f)));
+  const extra = { platform, openvino: { version: wheel.version, license: wheel.license, devices, files }, ...(needs ? { needs } : {}) };
+  // What the loader and probe() read: which OpenVINO it carries, for which devices, and what the system must have.
+  manifest['int8-detect'] = { openvino: wheel.version, openvinoDevices: devices, ...(needs ? { needs } : {}) };
   fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(path.join(stage, 'README.md'), platformReadme(manifest, extra));
   return { name: manifest.name, version: manifest.version, stage, ...extra, openvinoDevicesSeen: info.devices.map((d) => d.name) };

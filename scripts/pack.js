@@ -30,6 +30,8 @@ function npm(args, options = {}) {
 
 function build() {
   console.error('pack: building the TypeScript and the native modules (npm run build:ts, npm run build:native)');
+  // tsc never deletes the output of a source file that moved or went: start from an empty dist/.
+  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   npm(['run', 'build:ts'], { stdio: 'inherit' });
   npm(['run', 'build:native'], { stdio: 'inherit' });
 }
@@ -67,6 +69,12 @@ function main() {
   if (devices !== 'cpu' && devices !== 'all') throw new Error(`--openvino-devices expects cpu or all, got ${devices}`);
   const out = path.resolve(values.out);
 
+  // The main package names each platform package at its own version: a release bump must change both.
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const platformName = `@int8-detect/${process.platform}-${process.arch}`;
+  if ((manifest.optionalDependencies ?? {})[platformName] !== manifest.version) {
+    throw new Error(`package.json's optionalDependencies must name ${platformName} at ${manifest.version} (it has ${JSON.stringify(manifest.optionalDependencies ?? {})})`);
+  }
   if (!values['skip-build']) build();
   fs.mkdirSync(out, { recursive: true });
   // Exactly this run's tarballs, so that ./pack/*.tgz is the set a user installs.
@@ -77,7 +85,7 @@ function main() {
     const platform = stagePlatformPackage({ stage, devices });
     console.error(`pack: staged ${platform.name} (OpenVINO ${platform.openvino.version}: ${platform.openvino.files.length} files, devices ${platform.openvinoDevicesSeen.join(', ')})`);
     const packages = [packFolder(stage, out), packFolder(root, out)];
-    const report = { platform: platform.platform, openvino: platform.openvino, glibc: platform.glibc, packages, compare: onnxRuntimeNodeSize() };
+    const report = { platform: platform.platform, openvino: platform.openvino, needs: platform.needs, packages, compare: onnxRuntimeNodeSize() };
     fs.writeFileSync(path.join(out, 'sizes.json'), `${JSON.stringify(report, null, 2)}\n`);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);

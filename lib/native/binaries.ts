@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from './native';
+import { packageRoot } from './core';
 
 export type NativeModuleName = 'core' | 'openvino' | 'tensorrt';
 export type BinarySource = 'environment' | 'platform-package' | 'prebuilds' | 'local-build';

@@ -1,24 +1,29 @@
 /**
- * Builds the TensorRT module from the sources shipped in the package, against the user's own
- * TensorRT and CUDA: an explicit step (`npx int8-detect build-native`, or
- * `npm rebuild int8-detect --build-from-source`), never a surprise at install (node-llama-cpp's
- * habit). TensorRT is checked first, so a machine without it gets one message naming what is
- * missing and where it was looked for, before any compiler runs.
+ * Builds native modules from the sources shipped in the package: an explicit step
+ * (`npx int8-detect build-native`, or `npm rebuild int8-detect --build-from-source`), never a
+ * surprise at install (node-llama-cpp's habit). By default it builds the TensorRT module against
+ * the user's own TensorRT and CUDA, which int8-detect never ships; `core` and `openvino` are for
+ * platforms without a platform package. Each prerequisite is checked first, so a machine without
+ * TensorRT gets one message naming what is missing and where it was looked for, before any
+ * compiler runs. The modules land in build/Release, the loaders' local-build place.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Int8DetectError } from './errors';
-import { nativeModuleFile } from './native-binaries';
-import { packageRoot } from './native';
-import { findTensorRt, type TensorRtInstall } from './tensorrt/find-tensorrt';
-import { testModuleInChildProcess } from './tensorrt/module-loader';
+import { Int8DetectError } from '../util/errors';
+import { nativeModuleFile, type NativeModuleName } from './binaries';
+import { packageRoot } from './core';
+import { findTensorRt, type TensorRtInstall } from '../runtimes/tensorrt/find-tensorrt';
 
 export interface BuildNativeOptions {
+  /** What to build: default ['tensorrt']. */
+  modules?: readonly NativeModuleName[];
   /** TensorRT's folder (include/, lib/), when it is not in a system folder: default TENSORRT_ROOT. */
   tensorRtRoot?: string;
   /** The CUDA toolkit's folder: default CUDAToolkit_ROOT, CUDA_HOME, /usr/local/cuda. */
   cudaRoot?: string;
+  /** OpenVINO's CMake config folder, for `openvino`: default OpenVINO_DIR. */
+  openVinoDir?: string;
   /** Parallel compile jobs; default: CMake's. */
   jobs?: number;
   /** Where the build's output goes line by line (default: this process's stderr). */
@@ -26,11 +31,13 @@ export interface BuildNativeOptions {
 }
 
 export interface BuildNativeResult {
-  file: string;
-  tensorRt: TensorRtInstall;
+  /** The modules built, each loaded once in a child process. */
+  files: string[];
+  /** What was found of TensorRT, when the TensorRT module was built. */
+  tensorRt?: TensorRtInstall;
 }
 
-function notFound(install: TensorRtInstall): Int8DetectError {
+function tensorRtNotFound(install: TensorRtInstall): Int8DetectError {
   const headers = install.version ? `TensorRT ${install.version} headers` : 'TensorRT headers';
   const partly = install.includeDir ? ` (${headers} are in ${install.includeDir}, but not all of it is here)` : '';
   return new Int8DetectError(
@@ -53,7 +60,7 @@ function cmakeJsCli(): string {
 function requireCMake(): void {
   const result = spawnSync('cmake', ['--version'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) {
-    throw new Int8DetectError('ERR_NATIVE', 'Cannot build the TensorRT module: CMake 3.19 or later is needed on the PATH (and a C++17 compiler)');
+    throw new Int8DetectError('ERR_NATIVE', 'Cannot build the native modules: CMake 3.19 or later is needed on the PATH, and a C++17 compiler');
   }
 }
 
@@ -73,32 +80,61 @@ function run(command: string, args: string[], log: (line: string) => void): Prom
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new Int8DetectError('ERR_NATIVE', `Building the TensorRT module failed (exit code ${code}):\n${tail.join('\n')}`));
+      else reject(new Int8DetectError('ERR_NATIVE', `The native build failed (exit code ${code}):\n${tail.join('\n')}`));
     });
   });
 }
 
-/** Build int8_detect_tensorrt.node into build/Release, then load it in a child process. */
+/** Load a freshly built module in a child process: a reason when it does not load. */
+function loadsInChildProcess(file: string): string | undefined {
+  const result = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { encoding: 'utf8', timeout: 60_000 });
+  if (result.error) return result.error.message;
+  if (result.signal) return `the test process was killed with ${result.signal}`;
+  if (result.status !== 0) return result.stderr.trim().split('\n').filter((line) => !line.trim().startsWith('at ')).slice(-3).join(' ');
+  return undefined;
+}
+
+/** Build the modules into build/Release, then load each in a child process. */
 export async function buildNativeModules(options: BuildNativeOptions = {}): Promise<BuildNativeResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (options.cudaRoot !== undefined) process.env.CUDAToolkit_ROOT = options.cudaRoot;
-  const tensorRt = findTensorRt({ root: options.tensorRtRoot });
-  if (!tensorRt.found) throw notFound(tensorRt);
+  const modules = options.modules ?? ['tensorrt'];
+  const defines: string[] = [];
+  let tensorRt: TensorRtInstall | undefined;
+  if (modules.includes('tensorrt')) {
+    if (options.cudaRoot !== undefined) process.env.CUDAToolkit_ROOT = options.cudaRoot;
+    tensorRt = findTensorRt({ root: options.tensorRtRoot });
+    if (!tensorRt.found) throw tensorRtNotFound(tensorRt);
+    const root = options.tensorRtRoot ?? process.env.TENSORRT_ROOT;
+    if (root) defines.push(`--CDTENSORRT_ROOT=${root}`);
+    if (tensorRt.cudaRoot) defines.push(`--CDCUDAToolkit_ROOT=${tensorRt.cudaRoot}`);
+    log(`build-native: TensorRT ${tensorRt.version ?? '(version unknown)'} (${tensorRt.includeDir}, ${tensorRt.libraryDir}), CUDA in ${tensorRt.cudaRoot}`);
+  }
+  if (modules.includes('openvino')) {
+    const dir = options.openVinoDir ?? process.env.OpenVINO_DIR;
+    if (!dir || !fs.existsSync(path.join(dir, 'OpenVINOConfig.cmake'))) {
+      throw new Int8DetectError(
+        'ERR_BACKEND_UNAVAILABLE',
+        `Cannot build the OpenVINO module: no OpenVINOConfig.cmake in ${dir ?? '(OpenVINO_DIR is not set)'}. ` +
+          "Point --openvino-dir (or OpenVINO_DIR) at OpenVINO's CMake folder: a toolkit's runtime/cmake, or the openvino wheel's (python -c \"import openvino; print(openvino.get_cmake_path())\")",
+      );
+    }
+    defines.push(`--CDOpenVINO_DIR=${dir}`);
+  }
   requireCMake();
-  log(`build-native: TensorRT ${tensorRt.version ?? '(version unknown)'} (${tensorRt.includeDir}, ${tensorRt.libraryDir}), CUDA in ${tensorRt.cudaRoot}`);
+  const cmakeJs = cmakeJsCli();
 
-  // `build`, not `compile`: compile retries with a clean build folder, which would also delete
-  // the other modules a development checkout keeps there.
-  const args = [cmakeJsCli(), 'build', '--directory', packageRoot, '--out', path.join(packageRoot, 'build'), '--target', 'int8_detect_tensorrt'];
-  const root = options.tensorRtRoot ?? process.env.TENSORRT_ROOT;
-  if (root) args.push(`--CDTENSORRT_ROOT=${root}`);
-  if (tensorRt.cudaRoot) args.push(`--CDCUDAToolkit_ROOT=${tensorRt.cudaRoot}`);
-  if (options.jobs !== undefined) args.push('--parallel', String(options.jobs));
-  await run(process.execPath, args, log);
-
-  const file = path.join(packageRoot, 'build', 'Release', nativeModuleFile('tensorrt'));
-  if (!fs.existsSync(file)) throw new Int8DetectError('ERR_NATIVE', `The build finished but ${file} is missing: see CMake's messages above`);
-  const reason = testModuleInChildProcess(file);
-  if (reason !== undefined) throw new Int8DetectError('ERR_NATIVE', `Built ${file}, but it does not load: ${reason}`);
-  return { file, tensorRt };
+  const files: string[] = [];
+  for (const module of modules) {
+    // `build`, not `compile`: compile retries with a clean build folder, which would also delete
+    // the other modules a development checkout keeps there.
+    const args = [cmakeJs, 'build', '--directory', packageRoot, '--out', path.join(packageRoot, 'build'), '--target', `int8_detect_${module}`, ...defines];
+    if (options.jobs !== undefined) args.push('--parallel', String(options.jobs));
+    await run(process.execPath, args, log);
+    const file = path.join(packageRoot, 'build', 'Release', nativeModuleFile(module));
+    if (!fs.existsSync(file)) throw new Int8DetectError('ERR_NATIVE', `The build finished but ${file} is missing: see CMake's messages above`);
+    const reason = loadsInChildProcess(file);
+    if (reason !== undefined) throw new Int8DetectError('ERR_NATIVE', `Built ${file}, but it does not load: ${reason}`);
+    files.push(file);
+  }
+  return { files, ...(tensorRt ? { tensorRt } : {}) };
 }
