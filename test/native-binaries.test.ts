@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findNativeModule, findPlatformPackage, platformPackageName } from '../lib/native/binaries';
-import { findTensorRt, readTensorRtVersion } from '../lib/runtimes/tensorrt/find-tensorrt';
+import { findTensorRt, readTensorRtVersion, tensorRtBuildAdvice } from '../lib/runtimes/tensorrt/find-tensorrt';
 import { runCli } from './helpers/cli';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -146,6 +146,9 @@ test.serial('findTensorRt: headers, libraries and CUDA under the given roots; wh
   t.is(found.includeDir, path.join(trt, 'include'));
   t.is(found.libraryDir, path.join(trt, 'lib'));
   t.is(found.cudaRoot, cuda);
+  // What probe() says when TensorRT is here but its module is not: the exact command.
+  t.regex(tensorRtBuildAdvice(found, false), /^TensorRT 11\.1\.0 is installed .* but the TensorRT module is not built: run 'npx int8-detect build-native'$/);
+  t.regex(tensorRtBuildAdvice(found, true), /run 'npm run build:native'$/);
 
   fs.rmSync(path.join(trt, 'lib', 'libnvonnxparser.so.11'));
   const partial = findTensorRt({ root: trt });
@@ -153,6 +156,7 @@ test.serial('findTensorRt: headers, libraries and CUDA under the given roots; wh
   const parserMissing = partial.missing.find((line) => line.startsWith('libnvonnxparser'));
   t.truthy(parserMissing, partial.missing.join('; '));
   t.true(parserMissing?.includes(path.join(trt, 'lib')), 'the reason lists where it looked');
+  t.regex(tensorRtBuildAdvice(partial, false), /^TensorRT is not installed here \(not found: libnvonnxparser\)/);
 });
 
 const systemTensorRt = findTensorRt();

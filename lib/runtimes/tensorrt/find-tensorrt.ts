@@ -119,5 +119,14 @@ export function findTensorRt(options: { root?: string } = {}): TensorRtInstall {
   };
 }
 
-/** The one command that builds the TensorRT module in an installed int8-detect. */
-export const BUILD_NATIVE_COMMAND = 'npx int8-detect build-native';
+/**
+ * What probe() says when the TensorRT module is missing: the exact command when TensorRT is here
+ * (`developmentCheckout`: the checkout's own build), else what is missing.
+ */
+export function tensorRtBuildAdvice(install: TensorRtInstall, developmentCheckout: boolean): string {
+  const command = developmentCheckout ? "'npm run build:native'" : "'npx int8-detect build-native'";
+  if (install.found) {
+    return `TensorRT ${install.version ?? '(version unknown)'} is installed (${install.includeDir}, ${install.libraryDir}; CUDA in ${install.cudaRoot}), but the TensorRT module is not built: run ${command}`;
+  }
+  return `TensorRT is not installed here (not found: ${install.missing.map((line) => line.replace(/ \(looked in .*\)$/, '')).join(', ')}); with TensorRT and CUDA installed, ${command} builds the module`;
+}
