@@ -2,15 +2,16 @@
  * What can run here, on which devices, and why not. Each backend has one probe function, in
  * priority order; none of them throws, so a missing runtime is a reason, never a crash.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as OnnxRuntime from 'onnxruntime-node';
 import { cpuInfo, type CpuInfo } from './hardware/cpu';
 import { Int8DetectError, invalidArgument } from './util/errors';
 import { detectJetson, type JetsonInfo } from './hardware/jetson';
 import type { BackendName } from './runtimes/backend';
-import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native/core';
+import { describeBinarySource, isDevelopmentCheckout, type BinarySource } from './native/binaries';
+import { coreAddonSource, loadCoreAddon, packageRoot, type NativeCudaProbe } from './native/core';
 import { openVinoModuleStatus } from './runtimes/openvino/module-loader';
+import { findTensorRt, tensorRtBuildAdvice } from './runtimes/tensorrt/find-tensorrt';
 import { tensorRtModuleStatus } from './runtimes/tensorrt/module-loader';
 import { decodeTensorRtVersion, formatTensorRtVersion } from './runtimes/tensorrt/version';
 
@@ -24,10 +25,22 @@ export interface BackendProbe {
   version?: string;
   /** Where it can run: 'cpu', GPU names, ... */
   devices: string[];
+  /** The native module it loaded, and from where (lib/native/binaries.ts), for OpenVINO and TensorRT. */
+  module?: NativeModuleOrigin;
+}
+
+export interface NativeModuleOrigin {
+  /** 'platform-package', 'prebuilds', 'local-build' or 'environment'; undefined for a file the caller named. */
+  source?: BinarySource;
+  file: string;
+  /** The source in words: 'the platform package @int8-detect/linux-x64'. */
+  from?: string;
 }
 
 export interface ProbeReport {
   backends: Record<BackendName, BackendProbe>;
+  /** The core addon: where it was loaded from, or why it could not be. */
+  core: Partial<NativeModuleOrigin> & { reason?: string };
   cpu: CpuInfo;
   cuda: NativeCudaProbe;
   jetson: JetsonInfo | null;
@@ -85,16 +98,6 @@ export function describeCuda(cuda: NativeCudaProbe, jetson: JetsonInfo | null): 
   return `CUDA probe${board}: ${count} NVIDIA GPU${count === 1 ? '' : 's'} found${driver}: ${gpus}`;
 }
 
-/** Why an optional module is not usable yet: not built (and how to build it), or built but not loaded by this version. */
-function optionalModuleReason(backend: 'openvino' | 'tensorrt', title: string, requirement: string): string {
-  const file = optionalModulePath(backend);
-  if (fs.existsSync(file)) return `${file} exists, but this version of int8-detect does not load the ${title} module`;
-  return (
-    `the ${title} module is not built (no ${path.relative(packageRoot, file)} in ${packageRoot}): ` +
-    `install ${requirement}, then run 'npm run build:native', which compiles it only where ${title} is found`
-  );
-}
-
 /**
  * TensorRT's module is loaded by explicit path after a test load in a child process (a driver
  * mismatch must not crash this one); its CUDA runtime then says which GPUs it can use.
@@ -105,7 +108,7 @@ function probeTensorRt(context: ProbeContext): BackendProbe {
   if (!status.loaded) {
     const moduleReason = status.built
       ? status.reason
-      : optionalModuleReason('tensorrt', 'TensorRT', 'TensorRT (headers and libraries) and the CUDA toolkit');
+      : `the TensorRT module is not built (no ${path.relative(packageRoot, optionalModulePath('tensorrt'))} in ${packageRoot}): ${tensorRtBuildAdvice(findTensorRt(), isDevelopmentCheckout())}`;
     return { available: false, reason: `${moduleReason}. ${cuda}`, devices: [] };
   }
   const version = formatTensorRtVersion(decodeTensorRtVersion(status.info.libraryVersion));
@@ -114,7 +117,8 @@ function probeTensorRt(context: ProbeContext): BackendProbe {
     const why = status.info.cudaError ?? 'the CUDA runtime reports no devices';
     return { available: false, version, reason: `TensorRT ${version} loaded, but no GPU is usable: ${why}. ${cuda}`, devices: [] };
   }
-  return { available: true, version, devices };
+  const module: NativeModuleOrigin = { file: status.file, ...(status.source ? { source: status.source, from: describeBinarySource({ source: status.source, file: status.file }) } : {}) };
+  return { available: true, version, devices, module };
 }
 
 /**
@@ -129,11 +133,12 @@ function probeOpenVino(): BackendProbe {
     return { available: false, reason: `${status.reason ?? 'the OpenVINO module did not load'}. CPU: ${cpu.int8Summary}`, devices: [] };
   }
   const devices = status.info.devices.map((d) => (d.fullName ? `${d.name} (${d.fullName}${d.name === 'CPU' ? `; ${cpu.int8Summary}` : ''})` : d.name));
+  const module: NativeModuleOrigin = { file: status.file, ...(status.source ? { source: status.source, from: status.from } : {}) };
   if (devices.length === 0) {
     const why = status.info.devicesError ?? 'OpenVINO lists no devices';
-    return { available: false, version: status.version, reason: `OpenVINO ${status.version} loaded, but no device is usable: ${why}`, devices: [] };
+    return { available: false, version: status.version, reason: `OpenVINO ${status.version} loaded, but no device is usable: ${why}`, devices: [], module };
   }
-  return { available: true, version: status.version, devices };
+  return { available: true, version: status.version, devices, module };
 }
 
 function probeOnnxRuntime(): BackendProbe {
@@ -179,12 +184,15 @@ function deepFreeze<T>(value: T): T {
 
 function runProbe(): ProbeReport {
   const cuda = probeCuda();
+  const loadedCore = coreAddonSource();
+  const core = loadedCore ? { source: loadedCore.source, file: loadedCore.file, from: describeBinarySource(loadedCore) } : { reason: cuda.reason ?? 'not loaded' };
   const jetson = detectJetson();
   const context: ProbeContext = { cuda, jetson };
   const backends = {} as Record<BackendName, BackendProbe>;
   for (const prober of backendProbers) backends[prober.name] = prober.probe(context);
   return deepFreeze({
     backends,
+    core,
     cpu: cpuInfo(),
     cuda,
     jetson,

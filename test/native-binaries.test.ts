@@ -147,8 +147,8 @@ test.serial('findTensorRt: headers, libraries and CUDA under the given roots; wh
   t.is(found.libraryDir, path.join(trt, 'lib'));
   t.is(found.cudaRoot, cuda);
   // What probe() says when TensorRT is here but its module is not: the exact command.
-  t.regex(tensorRtBuildAdvice(found, false), /^TensorRT 11\.1\.0 is installed .* but the TensorRT module is not built: run 'npx int8-detect build-native'$/);
-  t.regex(tensorRtBuildAdvice(found, true), /run 'npm run build:native'$/);
+  t.regex(tensorRtBuildAdvice(found, false), /^TensorRT 11\.1\.0 is installed .*: run 'npx int8-detect build-native' to build the module against it$/);
+  t.regex(tensorRtBuildAdvice(found, true), /run 'npm run build:native' to build/);
 
   fs.rmSync(path.join(trt, 'lib', 'libnvonnxparser.so.11'));
   const partial = findTensorRt({ root: trt });
@@ -156,7 +156,7 @@ test.serial('findTensorRt: headers, libraries and CUDA under the given roots; wh
   const parserMissing = partial.missing.find((line) => line.startsWith('libnvonnxparser'));
   t.truthy(parserMissing, partial.missing.join('; '));
   t.true(parserMissing?.includes(path.join(trt, 'lib')), 'the reason lists where it looked');
-  t.regex(tensorRtBuildAdvice(partial, false), /^TensorRT is not installed here \(not found: libnvonnxparser\)/);
+  t.regex(tensorRtBuildAdvice(partial, false), /^install TensorRT and the CUDA toolkit \(not found here: libnvonnxparser\), then run 'npx int8-detect build-native'/);
 });
 
 const systemTensorRt = findTensorRt();

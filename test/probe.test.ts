@@ -312,7 +312,7 @@ test("chooseBackend('tensorrt') throws ERR_BACKEND_UNAVAILABLE with TensorRT's r
 // ---------------------------------------------------------------- chooseBackend on reports from other machines
 
 function reportWith(backends: ProbeReport['backends']): ProbeReport {
-  return { backends, cpu: cpuInfo(), cuda: { available: false, reason: 'test', devices: [] }, jetson: null, platform: 'linux', arch: 'x64', node: '20' };
+  return { backends, core: { reason: 'test' }, cpu: cpuInfo(), cuda: { available: false, reason: 'test', devices: [] }, jetson: null, platform: 'linux', arch: 'x64', node: '20' };
 }
 
 test("chooseBackend('auto'): TensorRT first when it sees a GPU, skipped when it sees none", (t) => {

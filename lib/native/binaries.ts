@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from './core';
+import { packageRoot } from '../util/package';
 
 export type NativeModuleName = 'core' | 'openvino' | 'tensorrt';
 export type BinarySource = 'environment' | 'platform-package' | 'prebuilds' | 'local-build';
@@ -145,9 +145,19 @@ export function findNativeModule(module: NativeModuleName, options: { root?: str
   const prebuilt = prebuiltFile(root, module);
   const fromPrebuilds: BinaryCandidate[] = [{ source: 'prebuilds', file: prebuilt ?? path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, file) }];
   const fromBuild: BinaryCandidate[] = [{ source: 'local-build', file: path.join(root, 'build', 'Release', file) }];
-  const developmentCheckout = fs.existsSync(path.join(root, '.git'));
-  const tried = developmentCheckout ? [...fromBuild, ...fromPlatform, ...fromPrebuilds] : [...fromPlatform, ...fromPrebuilds, ...fromBuild];
+  const tried = isDevelopmentCheckout(root) ? [...fromBuild, ...fromPlatform, ...fromPrebuilds] : [...fromPlatform, ...fromPrebuilds, ...fromBuild];
   return { tried, found: tried.find((candidate) => fs.existsSync(candidate.file)), platformPackage };
+}
+
+/** Whether int8-detect lists a platform package for this platform (one a release publishes). */
+export function isPlatformPublished(root: string = packageRoot): boolean {
+  const manifest = readJson<{ optionalDependencies?: Record<string, string> }>(path.join(root, 'package.json'));
+  return Object.keys(manifest.optionalDependencies ?? {}).includes(platformPackageName());
+}
+
+/** A git checkout (a .git beside package.json): its local build comes first, and its advice is a checkout's. */
+export function isDevelopmentCheckout(root: string = packageRoot): boolean {
+  return fs.existsSync(path.join(root, '.git'));
 }
 
 /** "the platform package @int8-detect/linux-x64", "prebuilds/", ... for probe() and error messages. */

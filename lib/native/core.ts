@@ -4,6 +4,10 @@
  */
 import * as path from 'node:path';
 import { Int8DetectError } from '../util/errors';
+import { packageRoot } from '../util/package';
+import { describeBinarySource, findNativeModule, isDevelopmentCheckout, isPlatformPublished, type BinaryCandidate, type BinaryLookup } from './binaries';
+
+export { packageRoot };
 
 export type NativePixelFormat = 'rgb' | 'bgr' | 'rgba' | 'bgra' | 'gray' | 'nv12' | 'i420';
 
@@ -132,23 +136,45 @@ export interface CoreAddon {
 }
 
 let cached: CoreAddon | undefined;
+let cachedSource: BinaryCandidate | undefined;
 
-/** The package root, where node-gyp-build looks for prebuilds/ and build/Release/. */
-export const packageRoot = path.resolve(__dirname, '..', '..', '..');
+/** No core addon anywhere: why, and the one thing to do about it. */
+function missingCoreMessage(lookup: BinaryLookup, developmentCheckout: boolean): string {
+  const where = `${process.platform}-${process.arch} (Node ${process.versions.node})`;
+  const tried = lookup.tried.map((candidate) => candidate.file).join(', ');
+  if (developmentCheckout) return `The int8-detect core addon is not built for ${where} (tried ${tried}): run 'npm run build:native'`;
+  const name = lookup.platformPackage.name;
+  const advice = isPlatformPublished()
+    ? `npm did not install ${name} (a lockfile made on another platform, or optional dependencies omitted): ` +
+      `reinstall with 'npm install --os=${process.platform} --cpu=${process.arch} int8-detect', or add '${name}' at int8-detect's version (see the README's install section)`
+    : `int8-detect has no prebuilt binaries for ${process.platform}-${process.arch}: build the core with 'npx int8-detect build-native --module core' (CMake and a C++17 compiler)`;
+  return `No int8-detect core addon for ${where}: ${lookup.platformPackage.reason ?? 'not found'}; nor in ${tried}. ${advice}`;
+}
 
+/**
+ * The core addon, by explicit path from the first place that has it (lib/native/binaries.ts:
+ * the platform package, prebuilds/, the local build).
+ */
 export function loadCoreAddon(): CoreAddon {
   if (cached) return cached;
+  const lookup = findNativeModule('core');
+  if (!lookup.found) throw new Int8DetectError('ERR_NATIVE', missingCoreMessage(lookup, isDevelopmentCheckout()));
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    cached = load(packageRoot) as CoreAddon;
+    cached = require(lookup.found.file) as CoreAddon;
+    cachedSource = lookup.found;
     return cached;
   } catch (err) {
     throw new Int8DetectError(
       'ERR_NATIVE',
-      `The int8-detect core addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}): ` +
-        `${err instanceof Error ? err.message : String(err)}. Install a release with prebuilds, or build it with 'npm run build:native'.`,
+      `The int8-detect core addon from ${describeBinarySource(lookup.found, lookup.platformPackage)} (${lookup.found.file}) could not be loaded ` +
+        `for ${process.platform}-${process.arch} (Node ${process.versions.node}): ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
   }
+}
+
+/** Where the loaded core addon came from (undefined before loadCoreAddon() succeeded). */
+export function coreAddonSource(): BinaryCandidate | undefined {
+  return cachedSource;
 }

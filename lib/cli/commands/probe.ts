@@ -9,7 +9,8 @@ export const probeCommand: Command = {
   help: `Usage: int8-detect probe [--json]
 
 Lists each backend (tensorrt, openvino, onnxruntime) with its version and devices, or the reason it
-cannot run here; the NVIDIA GPUs the CUDA driver reports; a Jetson's model; the CPU's INT8 features;
+cannot run here; where the core addon and each backend's native module were loaded from (the
+platform package, prebuilds/, the local build); the NVIDIA GPUs the CUDA driver reports; a Jetson's model; the CPU's INT8 features;
 and which backend 'auto' would choose.
 
 Options:
@@ -27,10 +28,11 @@ Options:
     for (const [name, b] of Object.entries(report.backends)) {
       lines.push(
         b.available
-          ? `${name.padEnd(12)} available   ${b.version ?? ''}  devices: ${b.devices.join(', ')}`
+          ? `${name.padEnd(12)} available   ${b.version ?? ''}  devices: ${b.devices.join(', ')}${b.module?.from ? `  (module from ${b.module.from})` : ''}`
           : `${name.padEnd(12)} unavailable ${b.reason ?? ''}`,
       );
     }
+    lines.push(report.core.from ? `core addon   from ${report.core.from} (${report.core.file})` : `core addon   not loaded: ${report.core.reason ?? 'unknown'}`);
     lines.push('');
     lines.push(
       report.cuda.available

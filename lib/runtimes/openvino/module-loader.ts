@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { config } from '../../util/config';
 import { Int8DetectError } from '../../util/errors';
-import { packageRoot } from '../../native/core';
+import { describeBinarySource, findNativeModule, isDevelopmentCheckout, isPlatformPublished, type BinaryLookup, type BinarySource } from '../../native/binaries';
+import { packageRoot } from '../../util/package';
 import type { NativeOpenVinoRuntimeInfo, OpenVinoAddon } from './native-types';
 
 export interface OpenVinoModuleStatus {
@@ -26,11 +27,23 @@ export interface OpenVinoModuleStatus {
   buildNumber?: string;
   addon?: OpenVinoAddon;
   info?: NativeOpenVinoRuntimeInfo;
+  /** Where the module was found: 'platform-package', 'prebuilds', 'local-build' or 'environment'. */
+  source?: BinarySource;
+  /** The same in words: 'the platform package @int8-detect/linux-x64'. */
+  from?: string;
 }
 
-/** The module this process uses: INT8_DETECT_OPENVINO_MODULE, else where CMake puts it. */
-export function openVinoModulePath(): string {
-  return config.openVinoModule ?? path.join(packageRoot, 'build', 'Release', 'int8_detect_openvino.node');
+/**
+ * Where this process looks for the module (lib/native/binaries.ts): INT8_DETECT_OPENVINO_MODULE
+ * alone when set, else the platform package, prebuilds/, the local build.
+ */
+export function openVinoModuleLookup(): BinaryLookup {
+  return findNativeModule('openvino', { environment: config.openVinoModule });
+}
+
+/** The module this process uses: the first place that has it, else where a local build puts it. */
+export function openVinoModulePath(lookup: BinaryLookup = openVinoModuleLookup()): string {
+  return (lookup.found ?? lookup.tried.find((candidate) => candidate.source === 'local-build') ?? lookup.tried[0]).file;
 }
 
 const CHILD_TIMEOUT_MS = 60_000;
@@ -62,7 +75,21 @@ export function shortOpenVinoVersion(buildNumber: string): string {
   return /^\d+\.\d+\.\d+/.exec(buildNumber)?.[0] ?? buildNumber;
 }
 
-function loadStatus(file: string): OpenVinoModuleStatus {
+/** An installed int8-detect without the module: what npm skipped, or that this platform has none. */
+function notInstalledReason(lookup: BinaryLookup): string {
+  const name = lookup.platformPackage.name;
+  const advice = isPlatformPublished()
+    ? `reinstall with 'npm install --os=${process.platform} --cpu=${process.arch} int8-detect' so that npm installs ${name} (see the README's install section)`
+    : `no platform package is published for ${process.platform}-${process.arch}: build the module against your OpenVINO with 'npx int8-detect build-native --module openvino --openvino-dir DIR'`;
+  return `the OpenVINO module is not installed (${lookup.platformPackage.reason ?? `not in ${name}`}; nor in ${lookup.tried.map((c) => c.file).join(', ')}): ${advice}`;
+}
+
+function loadStatus(file: string, lookup?: BinaryLookup): OpenVinoModuleStatus {
+  const found = lookup?.found;
+  const source = found ? { source: found.source, from: describeBinarySource(found, lookup?.platformPackage) } : {};
+  if (!fs.existsSync(file) && lookup && lookup.tried[0]?.source !== 'environment' && !isDevelopmentCheckout()) {
+    return { loaded: false, file, built: false, reason: notInstalledReason(lookup) };
+  }
   if (!fs.existsSync(file)) {
     const where = path.relative(packageRoot, file) || file;
     return {
@@ -75,23 +102,24 @@ function loadStatus(file: string): OpenVinoModuleStatus {
     };
   }
   const childReason = testInChildProcess(file);
-  if (childReason !== undefined) return { loaded: false, file, built: true, reason: childReason };
+  if (childReason !== undefined) return { loaded: false, file, built: true, reason: childReason, ...source };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const addon = require(file) as OpenVinoAddon;
     const info = addon.runtimeInfo();
-    return { loaded: true, file, built: true, addon, info, buildNumber: info.buildNumber, version: shortOpenVinoVersion(info.buildNumber) };
+    return { loaded: true, file, built: true, addon, info, buildNumber: info.buildNumber, version: shortOpenVinoVersion(info.buildNumber), ...source };
   } catch (err) {
-    return { loaded: false, file, built: true, reason: `${path.basename(file)} failed to load: ${(err as Error).message}` };
+    return { loaded: false, file, built: true, reason: `${path.basename(file)} failed to load: ${(err as Error).message}`, ...source };
   }
 }
 
 /** Load once per file and process (the child-process test included); `refresh` lists the devices again. */
 export function openVinoModuleStatus(options: { file?: string; refresh?: boolean } = {}): OpenVinoModuleStatus {
-  const file = options.file ?? openVinoModulePath();
+  const lookup = options.file === undefined ? openVinoModuleLookup() : undefined;
+  const file = options.file ?? openVinoModulePath(lookup);
   let status = statusByFile.get(file);
   if (status === undefined) {
-    status = loadStatus(file);
+    status = loadStatus(file, lookup);
     statusByFile.set(file, status);
   } else if (options.refresh && status.loaded && status.addon) {
     status = { ...status, info: status.addon.runtimeInfo() };

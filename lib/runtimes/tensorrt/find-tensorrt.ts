@@ -126,7 +126,8 @@ export function findTensorRt(options: { root?: string } = {}): TensorRtInstall {
 export function tensorRtBuildAdvice(install: TensorRtInstall, developmentCheckout: boolean): string {
   const command = developmentCheckout ? "'npm run build:native'" : "'npx int8-detect build-native'";
   if (install.found) {
-    return `TensorRT ${install.version ?? '(version unknown)'} is installed (${install.includeDir}, ${install.libraryDir}; CUDA in ${install.cudaRoot}), but the TensorRT module is not built: run ${command}`;
+    return `TensorRT ${install.version ?? '(version unknown)'} is installed (${install.includeDir}, ${install.libraryDir}; CUDA in ${install.cudaRoot}): run ${command} to build the module against it`;
   }
-  return `TensorRT is not installed here (not found: ${install.missing.map((line) => line.replace(/ \(looked in .*\)$/, '')).join(', ')}); with TensorRT and CUDA installed, ${command} builds the module`;
+  const missing = install.missing.map((line) => line.replace(/ \(looked in .*\)$/, '')).join(', ');
+  return `install TensorRT and the CUDA toolkit (not found here: ${missing}), then run ${command}, which builds the module against them`;
 }

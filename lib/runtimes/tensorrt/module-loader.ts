@@ -8,11 +8,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Int8DetectError } from '../../util/errors';
-import { packageRoot } from '../../native/core';
+import { findNativeModule, type BinarySource } from '../../native/binaries';
+import { packageRoot } from '../../util/package';
 import type { NativeTensorRtRuntimeInfo, TensorRtAddon } from './native-types';
 
 export type TensorRtModuleStatus =
-  | { loaded: true; file: string; addon: TensorRtAddon; info: NativeTensorRtRuntimeInfo }
+  | { loaded: true; file: string; addon: TensorRtAddon; info: NativeTensorRtRuntimeInfo; source?: BinarySource }
   | { loaded: false; file: string; built: boolean; reason: string };
 
 /** Where CMake puts the module (the same place probe() names). */
@@ -64,10 +65,13 @@ function loadStatus(file: string): TensorRtModuleStatus {
 
 /** Load once per file and process (the child-process test included); `refresh` asks the CUDA runtime again. */
 export function tensorRtModuleStatus(options: { file?: string; refresh?: boolean } = {}): TensorRtModuleStatus {
-  const file = options.file ?? defaultTensorRtModulePath;
+  // Never in the platform package (TensorRT is the user's own); prebuilds/ or the local build.
+  const found = options.file === undefined ? findNativeModule('tensorrt').found : undefined;
+  const file = options.file ?? found?.file ?? defaultTensorRtModulePath;
   let status = statusByFile.get(file);
   if (status === undefined) {
     status = loadStatus(file);
+    if (status.loaded && found) status = { ...status, source: found.source };
     statusByFile.set(file, status);
   } else if (options.refresh && status.loaded) {
     status = { ...status, info: status.addon.runtimeInfo() };
