@@ -417,7 +417,7 @@ interface ChildProbe {
 /** Probe in a fresh Node process that finds the fake driver first on its library path. */
 async function probeWithFakeDriver(dir: string, logFile?: string): Promise<ChildProbe> {
   const script = `
-    const { loadCoreAddon } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))});
+    const { loadCoreAddon } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native', 'core.js'))});
     const { probe, chooseBackend } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'probe.js'))});
     (async () => {
       const first = loadCoreAddon().cudaProbe();
