@@ -22,6 +22,7 @@ export type { SourceOptions, VideoFrame, DetectionsEvent, StreamStats, PipelineS
 export { VideoSourceError } from './video/errors';
 export type { VideoErrorReason } from './video/errors';
 export { redactUrl } from './video/redact';
+export * from './serve';
 export { drawDetectionsRaw } from './draw';
 export { buildTensorRtPlan } from './tensorrt/build-plan';
 export type { TensorRtBuildOptions, TensorRtBuildEvent, TensorRtPlanResult } from './tensorrt/build-plan';

@@ -11,6 +11,7 @@ import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
 import { probeCommand } from './commands/probe';
 import { quantizeCommand } from './commands/quantize';
+import { serveCommand } from './commands/serve';
 import { watchCommand } from './commands/watch';
 
 export interface Command {
@@ -20,7 +21,7 @@ export interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand];
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, serveCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

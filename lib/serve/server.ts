@@ -150,7 +150,8 @@ export async function createServer(options: ServerOptions): Promise<Int8DetectSe
     state: { closing: false, detectInFlight: 0 },
   };
   const unsubscribeMetrics = bus.subscribe((event) => {
-    if (event.type !== 'detections' && event.type !== 'stream.stats') metrics.event(event.stream, event.type);
+    // Per-frame events are counted by the frame metrics; a removed stream's series are gone with it.
+    if (event.type !== 'detections' && event.type !== 'stream.stats' && event.type !== 'stream.removed') metrics.event(event.stream, event.type);
   });
   const webhooks = startWebhooks(options.webhooks ?? [], bus, metrics, log);
 

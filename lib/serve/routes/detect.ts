@@ -26,11 +26,13 @@ interface DetectQuery {
   classes?: string;
 }
 
-async function imageBytes(request: FastifyRequest): Promise<Buffer> {
+async function imageBytes(request: FastifyRequest, maxBytes: number): Promise<Buffer> {
   if (request.isMultipart()) {
     const file = await request.file();
     if (!file) throw new HttpError(400, 'Expected a multipart/form-data body with an image file part but received none');
     const bytes = await file.toBuffer();
+    // The plugin can miss a limit reached on the last chunk; the stream's own flag does not.
+    if (file.file.truncated) throw new HttpError(413, `The image is larger than the limit of ${maxBytes} bytes`);
     return bytes;
   }
   if (Buffer.isBuffer(request.body)) return request.body;
@@ -102,7 +104,7 @@ export async function detectRoutes(app: FastifyInstance, options: { context: Ser
       }
       context.state.detectInFlight++;
       try {
-        const bytes = await imageBytes(request);
+        const bytes = await imageBytes(request, limits.maxImageBytes);
         if (bytes.byteLength === 0) throw new HttpError(400, 'Expected an image but received an empty body');
         // The header alone says how large the image is: refuse a huge one before decoding it.
         let size: { width?: number; height?: number };
