@@ -52,7 +52,7 @@ export interface EventFilter {
 export function streamEvents(reply: FastifyReply, bus: EventBus, filter: EventFilter, responses: LongResponses, onCount: () => void): void {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { ...headersOf(reply), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.writeHead(200, { ...headersOf(reply), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'close', 'x-accel-buffering': 'no' });
   res.write('retry: 3000\n\n');
   let congested = false;
   res.on('drain', () => (congested = false));

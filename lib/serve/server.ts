@@ -186,6 +186,12 @@ export async function createServer(options: ServerOptions): Promise<Int8DetectSe
 
         scope.addHook('onRequest', async (_request, reply) => {
           reply.headers(SECURITY_HEADERS);
+          // While closing, a kept-alive connection would hold the server open after its last answer
+          // (fastify closes idle ones only once, when close() begins).
+          if (context.state.closing) reply.header('connection', 'close');
+        });
+        scope.addHook('onSend', async (_request, reply) => {
+          if (context.state.closing) reply.header('connection', 'close');
         });
         scope.addHook('onResponse', async (request, reply) => {
           const route = request.routeOptions.url ?? 'unmatched';
