@@ -5,6 +5,7 @@
  */
 import { createEngine, type Engine, type EngineOptions } from '../engine';
 import { Int8DetectError, invalidArgument } from '../errors';
+import { ItemPool } from '../pool';
 import type { ServerMetrics } from './metrics';
 import { timedEngine } from './timed-engine';
 import type { ModelOptions, ServerOptions } from './types';
@@ -13,9 +14,19 @@ export interface ServedModel {
   id: string;
   engine: Engine;
   owned: boolean;
-  /** The engine, timed for the metric as 'stream' or 'http'. */
-  forStreams: Engine;
+  /**
+   * The engine for one camera's pipeline, timed for the metric as 'stream', letting the pipeline
+   * hand it `inFlight` frames at once.
+   */
+  forStream(inFlight: number): Engine;
+  /** The engine for HTTP requests, timed as 'http'. */
   forHttp: Engine;
+  /**
+   * HTTP requests enter the engine through these slots, as many as its concurrency; the rest wait
+   * here rather than in the engine's own queue, so camera frames never queue behind a burst of
+   * uploads and stream latency stays bounded under HTTP load.
+   */
+  httpSlots: ItemPool<number>;
 }
 
 export function modelOptionsOf(options: ServerOptions): Array<[string, ModelOptions]> {
@@ -54,8 +65,9 @@ export async function openModels(entries: Array<[string, ModelOptions]>, metrics
         id,
         engine,
         owned,
-        forStreams: timedEngine(engine, (s) => metrics.inference.observe(labels('stream'), s)),
+        forStream: (inFlight) => timedEngine(engine, (s) => metrics.inference.observe(labels('stream'), s), inFlight),
         forHttp: timedEngine(engine, (s) => metrics.inference.observe(labels('http'), s)),
+        httpSlots: new ItemPool(Array.from({ length: engine.info.concurrency }, (_, i) => i)),
       });
     }
   } catch (err) {

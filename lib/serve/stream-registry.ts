@@ -53,8 +53,13 @@ export class StreamRegistry {
     if (this.streams.has(resolved.id)) throw new StreamConflictError(`A stream with the id '${resolved.id}' exists already`, 409);
     if (this.streams.size >= this.context.maxStreams) throw new StreamConflictError(`The server runs its limit of ${this.context.maxStreams} streams already`, 409);
     const model = this.context.models.get(resolved.model)!;
+    // Every camera has its own pipeline, and a pipeline hands the engine as many frames as the
+    // engine runs at once. With several cameras that would queue `concurrency` frames of each in
+    // the engine, going stale; one frame each keeps a frame behind about one of every other
+    // camera. (One camera gets frames at its own rate, which one inference at a time outpaces.)
+    const inFlight = 1;
     const stream = new CameraStream(resolved, {
-      engine: model.forStreams,
+      engine: model.forStream(inFlight),
       bus: this.context.bus,
       metrics: this.context.metrics,
       log: this.context.log,

@@ -6,7 +6,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sharp from 'sharp';
-import type { DetectOptions } from '../../detect/types';
+import type { Detection, DetectOptions } from '../../detect/types';
 import { drawDetections } from '../../draw';
 import { Int8DetectError } from '../../errors';
 import type { RawFrame } from '../../frame';
@@ -123,7 +123,13 @@ export async function detectRoutes(app: FastifyInstance, options: { context: Ser
           if (err instanceof Int8DetectError) throw new HttpError(400, err.message);
           throw err;
         }
-        const detections = await model.forHttp.detect(frame, detectOptions);
+        const slot = await model.httpSlots.acquire();
+        let detections: Detection[];
+        try {
+          detections = await model.forHttp.detect(frame, detectOptions);
+        } finally {
+          model.httpSlots.release(slot);
+        }
         const timeMs = Number(process.hrtime.bigint() - started) / 1e6;
         if (query.annotated === '1' || query.annotated === 'true') {
           return reply.type('image/jpeg').send(await drawDetections(frame, detections, 'jpeg'));
