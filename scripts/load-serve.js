@@ -187,6 +187,8 @@ async function main() {
       console.log(`  ${stream}: ${fmt(q.n / seconds, 1)} fps processed, p50 ${fmt(q.p50)} ms, p99 ${fmt(q.p99)} ms`);
     }
     console.log(`server RSS: ${fmt(atWarm.mib, 1)} MiB after the warm-up, ${fmt(last.mib, 1)} MiB at the end: growth ${fmt(last.mib - atWarm.mib, 1)} MiB (max ${fmt(Math.max(...rss.map((r) => r.mib)), 1)} MiB)`);
+    const trajectory = rss.filter((r, i) => r.t >= warmEnd && (i % 10 === 0 || i === rss.length - 1)).map((r) => `${fmt((r.t - warmEnd) / 1000)}s ${fmt(r.mib, 1)}`);
+    console.log(`server RSS after the warm-up, MiB: ${trajectory.join(', ')}`);
     console.log(`server JS heap used: ${fmt(heapAtWarm.used, 1)} -> ${fmt(heapAtEnd.used, 1)} MiB; external (Buffers): ${fmt(heapAtWarm.external, 1)} -> ${fmt(heapAtEnd.external, 1)} MiB`);
     console.log(`/metrics: ${metricsSummary}`);
     console.log(`SIGTERM under load: exit ${JSON.stringify(exit)} after ${exitMs} ms; decoders before: ${decoders.length}, left after: ${left.length}`);

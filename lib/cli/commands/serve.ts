@@ -1,5 +1,6 @@
 /** `int8-detect serve`: the video-analytics server (HTTP API, live page, events, metrics) until SIGTERM. */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { loadServeConfig, type ServeConfig } from '../../serve/config-file';
 import { createServer } from '../../serve/server';
 import type { CameraOptions, ServerOptions } from '../../serve/types';
@@ -86,6 +87,9 @@ ${engineFlagsHelp}
       ...(values.ffmpeg !== undefined ? { ffmpegPath: values.ffmpeg as string } : {}),
       logger: { level: level as (typeof LEVELS)[number] },
     };
+    // libvips' operation cache (up to 50 MB) keeps results for inputs that come again; a server's
+    // images and frames never do, so in this process it would only hold memory.
+    sharp.cache(false);
     const server = await createServer(options);
     let stopping: Promise<void> | undefined;
     const stopped = new Promise<void>((resolve) => {
