@@ -21,9 +21,9 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 
 const dist = path.resolve(__dirname, '..', 'dist');
-const { percentile } = require(path.join(dist, 'lib', 'bench'));
-const { cpuInfo } = require(path.join(dist, 'lib', 'cpu'));
-const { config } = require(path.join(dist, 'lib', 'config'));
+const { percentile } = require(path.join(dist, 'lib', 'util', 'statistics'));
+const { cpuInfo } = require(path.join(dist, 'lib', 'hardware', 'cpu'));
+const { config } = require(path.join(dist, 'lib', 'util', 'config'));
 const { makeTestMedia, startRtspServer, freePort } = require(path.join(dist, 'test', 'helpers', 'video'));
 const { childPids, processRunning } = require(path.join(dist, 'test', 'helpers', 'serve'));
 const { parsePrometheusText } = require(path.join(dist, 'test', 'helpers', 'prometheus-text'));

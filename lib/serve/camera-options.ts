@@ -2,7 +2,7 @@
  * Checks a camera's options (from the config file or POST /v1/streams) and fills the defaults.
  * Messages never repeat the URL: it may hold credentials.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import type { TrackerOptions } from '../video/tracking/byte-tracker';
 import { validateGeometry } from '../video/tracking/stream-analytics';
 import type { CameraOptions } from './types';

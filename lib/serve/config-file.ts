@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import type { CameraOptions, LoggerOptions, ModelOptions, ServerOptions } from './types';
 
 /** Top-level keys a config file may hold (the others of ServerOptions are for the library only). */

@@ -4,8 +4,8 @@
  * tells stream frames from HTTP requests.
  */
 import { createEngine, type Engine, type EngineOptions } from '../engine';
-import { Int8DetectError, invalidArgument } from '../errors';
-import { ItemPool } from '../pool';
+import { Int8DetectError, invalidArgument } from '../util/errors';
+import { ItemPool } from '../util/pool';
 import type { ServerMetrics } from './metrics';
 import { timedEngine } from './timed-engine';
 import type { ModelOptions, ServerOptions } from './types';

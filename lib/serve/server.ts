@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { redactUrl } from '../video/redact';
 import { requireToken } from './auth';
 import type { CameraStream } from './camera-stream';

@@ -1,6 +1,6 @@
 /** The server's cameras by id: added and removed at run time, each announced on the event bus. */
 import type { FastifyBaseLogger } from 'fastify';
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 import { resolveCamera } from './camera-options';
 import { CameraStream } from './camera-stream';
 import type { EventBus } from './event-bus';

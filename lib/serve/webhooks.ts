@@ -5,7 +5,7 @@
  * `MAX_QUEUE` waiting events the oldest are dropped (counted in the metrics).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../util/errors';
 import { redactUrl } from '../video/redact';
 import type { EventBus } from './event-bus';
 import type { ServerMetrics } from './metrics';

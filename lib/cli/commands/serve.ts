@@ -5,7 +5,7 @@ import { loadServeConfig, type ServeConfig } from '../../serve/config-file';
 import { createServer } from '../../serve/server';
 import type { CameraOptions, ServerOptions } from '../../serve/types';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

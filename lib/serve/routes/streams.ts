@@ -3,7 +3,7 @@
  * A camera's URL is shown only with its credentials replaced by ***.
  */
 import type { FastifyInstance } from 'fastify';
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import { STREAM_ID_PATTERN } from '../camera-options';
 import type { CameraStream } from '../camera-stream';
 import { HttpError, type ServeContext } from '../context';

@@ -19,7 +19,7 @@
  * stay steady.
  */
 import type { Box, Detection } from '../../detect/types';
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../util/errors';
 import { assignWithLimit } from './assignment';
 import { iou, iouCost } from './iou';
 import { boxToMeasurement, initiate, measurementToBox, predict, update, type KalmanState } from './kalman-box';

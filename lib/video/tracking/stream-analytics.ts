@@ -3,7 +3,7 @@
  * Feed it every processed frame in order (`update`); it keeps no pixels.
  */
 import type { Detection } from '../../detect/types';
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../util/errors';
 import { ByteTracker, type Track, type TrackerOptions } from './byte-tracker';
 import type { Point } from './geometry';
 import { CountingLine, type LineCrossEvent, type LineSpec } from './lines';
