@@ -21,14 +21,10 @@ function fromSource() {
 
 const dist = path.join(root, 'dist', 'lib');
 if (fromSource()) {
-  const { buildNativeModules } = require(path.join(dist, 'native/build.js'));
-  buildNativeModules().then(
-    (result) => console.error(`int8-detect: built ${result.files.join(', ')} against TensorRT ${result.tensorRt?.version ?? '(version unknown)'}`),
-    (err) => {
-      console.error(`int8-detect: ${err.message}`);
-      process.exit(1);
-    },
-  );
+  // The same as `npx int8-detect build-native`: the TensorRT module against the TensorRT installed here.
+  const { spawnSync } = require('node:child_process');
+  const result = spawnSync(process.execPath, [path.join(dist, 'cli', 'main.js'), 'build-native'], { stdio: 'inherit' });
+  process.exit(result.status ?? 1);
 } else {
   const { findNativeModule } = require(path.join(dist, 'native/binaries.js'));
   const lookup = findNativeModule('core');

@@ -15,7 +15,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../util/package';
 
-export type NativeModuleName = 'core' | 'openvino' | 'tensorrt';
+/** 'core', or a runtime's module name (OptionalModuleSpec.name): int8_detect_<name>.node. */
+export type NativeModuleName = string;
 export type BinarySource = 'environment' | 'platform-package' | 'prebuilds' | 'local-build';
 
 export interface BinaryCandidate {
@@ -111,7 +112,7 @@ function prebuildTagsFit(file: string): boolean {
 
 /**
  * The module's prebuilt file in prebuilds/<platform>-<arch>/: the core is whichever `.node` there
- * is not an optional backend's module (prebuildify names it after the runtime, e.g. node.napi.node).
+ * is not another module's int8_detect_<name>.node (prebuildify names it after the runtime, e.g. node.napi.node).
  */
 function prebuiltFile(root: string, module: NativeModuleName): string | undefined {
   const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
@@ -121,8 +122,8 @@ function prebuiltFile(root: string, module: NativeModuleName): string | undefine
   } catch {
     return undefined;
   }
-  const optional = /^int8_detect_(openvino|tensorrt)\b/;
-  const own = names.filter((name) => name.endsWith('.node') && (module === 'core' ? !optional.test(name) : name.startsWith(`int8_detect_${module}.`)));
+  // Another module is int8_detect_<name>.node; the core may also carry prebuildify's name.
+  const own = names.filter((name) => name.endsWith('.node') && (module === 'core' ? !name.startsWith('int8_detect_') || name.startsWith('int8_detect_core.') : name.startsWith(`int8_detect_${module}.`)));
   const fitting = own.filter(prebuildTagsFit);
   // N-API builds first: one file serves every Node version.
   const chosen = fitting.find((name) => name.split('.').includes('napi')) ?? fitting[0];

@@ -1,51 +1,22 @@
 /**
- * Builds native modules from the sources shipped in the package: an explicit step
- * (`npx int8-detect build-native`, or `npm rebuild int8-detect --build-from-source`), never a
- * surprise at install (node-llama-cpp's habit). By default it builds the TensorRT module against
- * the user's own TensorRT and CUDA, which int8-detect never ships; `core` and `openvino` are for
- * platforms without a platform package. Each prerequisite is checked first, so a machine without
- * TensorRT gets one message naming what is missing and where it was looked for, before any
- * compiler runs. The modules land in build/Release, the loaders' local-build place.
+ * Builds native modules from the sources shipped in the package with cmake-js (a dependency), into
+ * build/Release, the loaders' local-build place, then loads each once in a child process. Only ever
+ * an explicit step (`npx int8-detect build-native`, `npm rebuild int8-detect --build-from-source`),
+ * never a surprise at install (node-llama-cpp's habit). What each runtime's module needs on the
+ * machine is checked by its own recipe (NativeBuildRecipe) before this runs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Int8DetectError } from '../util/errors';
-import { nativeModuleFile, type NativeModuleName } from './binaries';
-import { packageRoot } from './core';
-import { findTensorRt, type TensorRtInstall } from '../runtimes/tensorrt/find-tensorrt';
+import { packageRoot } from '../util/package';
+import { nativeModuleFile } from './binaries';
 
-export interface BuildNativeOptions {
-  /** What to build: default ['tensorrt']. */
-  modules?: readonly NativeModuleName[];
-  /** TensorRT's folder (include/, lib/), when it is not in a system folder: default TENSORRT_ROOT. */
-  tensorRtRoot?: string;
-  /** The CUDA toolkit's folder: default CUDAToolkit_ROOT, CUDA_HOME, /usr/local/cuda. */
-  cudaRoot?: string;
-  /** OpenVINO's CMake config folder, for `openvino`: default OpenVINO_DIR. */
-  openVinoDir?: string;
-  /** Parallel compile jobs; default: CMake's. */
-  jobs?: number;
-  /** Where the build's output goes line by line (default: this process's stderr). */
-  log?: (line: string) => void;
-}
-
-export interface BuildNativeResult {
-  /** The modules built, each loaded once in a child process. */
-  files: string[];
-  /** What was found of TensorRT, when the TensorRT module was built. */
-  tensorRt?: TensorRtInstall;
-}
-
-function tensorRtNotFound(install: TensorRtInstall): Int8DetectError {
-  const headers = install.version ? `TensorRT ${install.version} headers` : 'TensorRT headers';
-  const partly = install.includeDir ? ` (${headers} are in ${install.includeDir}, but not all of it is here)` : '';
-  return new Int8DetectError(
-    'ERR_BACKEND_UNAVAILABLE',
-    `Cannot build the TensorRT module: TensorRT is not installed here${partly}. Not found: ${install.missing.join('; ')}. ` +
-      "Install TensorRT and the CUDA toolkit (on Jetson they come with JetPack; elsewhere NVIDIA's packages: " +
-      'libnvinfer-dev, libnvonnxparsers-dev and cuda-toolkit), set TENSORRT_ROOT if TensorRT is not in a system folder, then run this again.',
-  );
+export interface NativeBuildTarget {
+  /** 'core', or a runtime's module name: CMake target int8_detect_<module>. */
+  module: string;
+  /** CMake definitions (NAME -> value). */
+  defines: Record<string, string>;
 }
 
 /** cmake-js, a dependency of int8-detect, finds Node's headers and drives CMake. */
@@ -94,47 +65,24 @@ function loadsInChildProcess(file: string): string | undefined {
   return undefined;
 }
 
-/** Build the modules into build/Release, then load each in a child process. */
-export async function buildNativeModules(options: BuildNativeOptions = {}): Promise<BuildNativeResult> {
+/** Build each target into build/Release and load it once in a child process; the files built. */
+export async function buildNativeTargets(targets: readonly NativeBuildTarget[], options: { jobs?: number; log?: (line: string) => void } = {}): Promise<string[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const modules = options.modules ?? ['tensorrt'];
-  const defines: string[] = [];
-  let tensorRt: TensorRtInstall | undefined;
-  if (modules.includes('tensorrt')) {
-    if (options.cudaRoot !== undefined) process.env.CUDAToolkit_ROOT = options.cudaRoot;
-    tensorRt = findTensorRt({ root: options.tensorRtRoot });
-    if (!tensorRt.found) throw tensorRtNotFound(tensorRt);
-    const root = options.tensorRtRoot ?? process.env.TENSORRT_ROOT;
-    if (root) defines.push(`--CDTENSORRT_ROOT=${root}`);
-    if (tensorRt.cudaRoot) defines.push(`--CDCUDAToolkit_ROOT=${tensorRt.cudaRoot}`);
-    log(`build-native: TensorRT ${tensorRt.version ?? '(version unknown)'} (${tensorRt.includeDir}, ${tensorRt.libraryDir}), CUDA in ${tensorRt.cudaRoot}`);
-  }
-  if (modules.includes('openvino')) {
-    const dir = options.openVinoDir ?? process.env.OpenVINO_DIR;
-    if (!dir || !fs.existsSync(path.join(dir, 'OpenVINOConfig.cmake'))) {
-      throw new Int8DetectError(
-        'ERR_BACKEND_UNAVAILABLE',
-        `Cannot build the OpenVINO module: no OpenVINOConfig.cmake in ${dir ?? '(OpenVINO_DIR is not set)'}. ` +
-          "Point --openvino-dir (or OpenVINO_DIR) at OpenVINO's CMake folder: a toolkit's runtime/cmake, or the openvino wheel's (python -c \"import openvino; print(openvino.get_cmake_path())\")",
-      );
-    }
-    defines.push(`--CDOpenVINO_DIR=${dir}`);
-  }
   requireCMake();
   const cmakeJs = cmakeJsCli();
-
+  const defines = targets.flatMap((target) => Object.entries(target.defines).map(([name, value]) => `--CD${name}=${value}`));
   const files: string[] = [];
-  for (const module of modules) {
+  for (const target of targets) {
     // `build`, not `compile`: compile retries with a clean build folder, which would also delete
     // the other modules a development checkout keeps there.
-    const args = [cmakeJs, 'build', '--directory', packageRoot, '--out', path.join(packageRoot, 'build'), '--target', `int8_detect_${module}`, ...defines];
+    const args = [cmakeJs, 'build', '--directory', packageRoot, '--out', path.join(packageRoot, 'build'), '--target', `int8_detect_${target.module}`, ...defines];
     if (options.jobs !== undefined) args.push('--parallel', String(options.jobs));
     await run(process.execPath, args, log);
-    const file = path.join(packageRoot, 'build', 'Release', nativeModuleFile(module));
+    const file = path.join(packageRoot, 'build', 'Release', nativeModuleFile(target.module));
     if (!fs.existsSync(file)) throw new Int8DetectError('ERR_NATIVE', `The build finished but ${file} is missing: see CMake's messages above`);
     const reason = loadsInChildProcess(file);
     if (reason !== undefined) throw new Int8DetectError('ERR_NATIVE', `Built ${file}, but it does not load: ${reason}`);
     files.push(file);
   }
-  return { files, ...(tensorRt ? { tensorRt } : {}) };
+  return files;
 }

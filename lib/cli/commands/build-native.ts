@@ -1,57 +1,64 @@
-/** `int8-detect build-native`: build native modules from source, by default TensorRT's. */
-import type { NativeModuleName } from '../../native/binaries';
-import { buildNativeModules } from '../../native/build';
+/**
+ * `int8-detect build-native`: native modules built from the package's sources. Which modules exist
+ * and what each needs come from the registered runtimes' recipes (NativeBuildRecipe), plus the core.
+ */
+import { buildNativeTargets, type NativeBuildTarget } from '../../native/build';
+import '../../runtimes/builtin';
+import { registeredBackends } from '../../runtimes/registry';
 import { parseCommandArgs, parseNumber, UsageError } from '../args';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
-const MODULES: readonly NativeModuleName[] = ['tensorrt', 'core', 'openvino'];
+const CORE = 'core';
+
+function recipes() {
+  return registeredBackends().flatMap((d) => (d.nativeBuild ? [d.nativeBuild] : []));
+}
+
+function help(): string {
+  const all = recipes();
+  const modules = [...all.map((r) => r.module), CORE];
+  const defaults = all.filter((r) => r.byDefault).map((r) => r.module);
+  const flags = all.flatMap((r) => Object.entries(r.flags)).map(([flag, text]) => `      --${flag.padEnd(18)} ${text}`);
+  return `Usage: int8-detect build-native [--module ${modules.join('|')} ...] [options]
+
+Builds native modules from the C++ sources shipped in the package into build/Release inside the
+int8-detect package, where int8-detect finds them, then loads each once in a child process. Checks
+what each needs first and names what is missing. Needs CMake 3.19 or later and a C++17 compiler.
+'npm rebuild int8-detect --build-from-source' runs the same with no options.
+
+By default: ${defaults.join(', ')}, against what is installed here. The core addon and OpenVINO come
+prebuilt in the platform package; build them only on a platform that has none.
+
+Options:
+      --module M           ${modules.join(', ')} (default: ${defaults.join(', ')}); repeatable
+${flags.join('\n')}
+      --jobs N             parallel compile jobs
+  -h, --help               show this help`;
+}
 
 export const buildNativeCommand: Command = {
   name: 'build-native',
   summary: 'build the TensorRT module (or, where no platform package exists, the others) from source',
-  help: `Usage: int8-detect build-native [--module tensorrt|core|openvino ...] [options]
-
-Builds native modules from the C++ sources shipped in the package into build/Release inside the
-int8-detect package, where int8-detect finds them, then loads each once in a child process.
-Needs CMake 3.19 or later and a C++17 compiler. 'npm rebuild int8-detect --build-from-source'
-builds the TensorRT module the same way.
-
-By default: the TensorRT module, against your TensorRT (JetPack on Jetson; NVIDIA's packages
-elsewhere) and CUDA toolkit. The core addon and OpenVINO come prebuilt in the platform package;
-build them only on a platform that has none (--module core, --module openvino).
-
-Options:
-      --module M           tensorrt (default), core or openvino; repeatable
-      --tensorrt-root DIR  TensorRT's folder (include/ and lib/), when not in a system folder
-                           (default: TENSORRT_ROOT)
-      --cuda-root DIR      the CUDA toolkit's folder (default: CUDAToolkit_ROOT, CUDA_HOME, /usr/local/cuda)
-      --openvino-dir DIR   OpenVINO's CMake folder, for --module openvino (default: OpenVINO_DIR)
-      --jobs N             parallel compile jobs
-  -h, --help               show this help`,
+  get help() {
+    return help();
+  },
   async run(argv) {
-    const { values } = parseCommandArgs(
-      argv,
-      {
-        module: { type: 'string', multiple: true },
-        'tensorrt-root': { type: 'string' },
-        'cuda-root': { type: 'string' },
-        'openvino-dir': { type: 'string' },
-        jobs: { type: 'string' },
-      },
-      false,
-    );
-    const requested = (values.module as unknown as string[] | undefined) ?? ['tensorrt'];
-    for (const name of requested) {
-      if (!MODULES.includes(name as NativeModuleName)) throw new UsageError(`--module expects ${MODULES.join(', ')}, got ${name}`);
-    }
-    const result = await buildNativeModules({
-      modules: [...new Set(requested)] as NativeModuleName[],
-      tensorRtRoot: values['tensorrt-root'] as string | undefined,
-      cudaRoot: values['cuda-root'] as string | undefined,
-      openVinoDir: values['openvino-dir'] as string | undefined,
-      jobs: parseNumber(values.jobs, '--jobs', { integer: true, min: 1 }),
+    const all = recipes();
+    const flagSpec = Object.fromEntries(all.flatMap((r) => Object.keys(r.flags)).map((flag) => [flag, { type: 'string' as const }]));
+    const { values } = parseCommandArgs(argv, { module: { type: 'string', multiple: true }, jobs: { type: 'string' }, ...flagSpec }, false);
+    const known = [...all.map((r) => r.module), CORE];
+    const requested = (values.module as unknown as string[] | undefined) ?? all.filter((r) => r.byDefault).map((r) => r.module);
+    for (const name of requested) if (!known.includes(name)) throw new UsageError(`--module expects ${known.join(', ')}, got ${name}`);
+    const flagValues = Object.fromEntries(Object.keys(flagSpec).map((flag) => [flag, values[flag] as string | undefined]));
+    // Every prerequisite is checked before the first compiler runs.
+    const targets: NativeBuildTarget[] = [...new Set(requested)].map((module) => {
+      if (module === CORE) return { module, defines: {} };
+      const prepared = all.find((r) => r.module === module)!.prepare(flagValues);
+      process.stderr.write(`build-native: ${module}: ${prepared.summary}\n`);
+      return { module, defines: prepared.defines };
     });
-    for (const file of result.files) process.stdout.write(`build-native: built ${file}\n`);
+    const files = await buildNativeTargets(targets, { jobs: parseNumber(values.jobs, '--jobs', { integer: true, min: 1 }) });
+    for (const file of files) process.stdout.write(`build-native: built ${file}\n`);
     process.stdout.write("build-native: 'int8-detect probe' shows which module each backend loads\n");
   },
 };
