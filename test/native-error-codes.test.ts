@@ -6,8 +6,8 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INT8_DETECT_ERROR_CODES } from '../lib/errors';
-import { packageRoot } from '../lib/native';
+import { INT8_DETECT_ERROR_CODES } from '../lib/util/errors';
+import { packageRoot } from '../lib/util/package';
 import { coreTestModuleMissing, loadCoreTestModule } from './helpers/core-test-module';
 
 const nativeDir = path.join(packageRoot, 'native');

@@ -6,9 +6,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
 import { coreTestModuleMissing, coreTestModulePath } from './helpers/core-test-module';
 import { models } from './helpers/fixtures';
+import { runtimeStatusSync } from './helpers/runtime-status';
 
 const distLib = path.resolve(__dirname, '..', 'lib');
 /** The child prints this line after its last call; the clock for "exits by itself" starts there. */
@@ -52,7 +52,7 @@ function assertExitedByItself(t: import('ava').ExecutionContext, run: ChildRun):
   t.true((run.exitAfterDoneMs ?? Infinity) < EXIT_WITHIN_MS, `exited ${run.exitAfterDoneMs} ms after its last call`);
 }
 
-const openVino = openVinoModuleStatus();
+const openVino = runtimeStatusSync('openvino');
 if (!openVino.loaded) console.log(`native-exit: the OpenVINO case is skipped: ${openVino.reason}`);
 
 (openVino.loaded ? test : test.skip)('an OpenVINO engine that is never disposed lets the process exit', async (t) => {

@@ -4,7 +4,7 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import type { CalibrationBatch, Calibrator } from '../lib/quantize/types';
-import { calibrationPull } from '../lib/tensorrt/calibration-pull';
+import { calibrationPull } from '../lib/runtimes/tensorrt/calibration-pull';
 import { coreTestModuleMissing, loadCoreTestModule, type CoreTestModule, type NativeCalibrationBridgeTest } from './helpers/core-test-module';
 
 const test = (coreTestModuleMissing === undefined ? anyTest : anyTest.skip) as TestFn;

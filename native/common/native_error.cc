@@ -24,6 +24,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "ERR_CALIBRATION";
     case ErrorCode::kEngineBuild:
       return "ERR_ENGINE_BUILD";
+    case ErrorCode::kAborted:
+      return "ERR_ABORTED";
     case ErrorCode::kVideo:
       return "ERR_VIDEO";
   }

@@ -1,5 +1,5 @@
 // The one native error: a JavaScript Error whose `code` is one of the Int8DetectErrorCode strings
-// of lib/errors.ts, so TypeScript branches on it (better-sqlite3's habit). Every module throws and
+// of lib/util/errors.ts, so TypeScript branches on it (better-sqlite3's habit). Every module throws and
 // rejects through here and spells no code itself; test/native-error-codes.test.ts checks that this
 // list and the TypeScript one are the same and that no other native source names a code.
 #pragma once
@@ -21,10 +21,11 @@ enum class ErrorCode {
   kInference,           // the runtime failed while running the model
   kCalibration,         // calibration data that cannot be used, or a calibrator that failed, stalled or was aborted
   kEngineBuild,         // a runtime could not build or load an engine from the model
+  kAborted,             // work stopped by its AbortSignal (calibration, quantization, a search)
   kVideo,               // a video source that cannot be opened, decoded or kept up
 };
 
-// The code as lib/errors.ts spells it: ERR_ARGUMENT for ErrorCode::kArgument, and so on.
+// The code as lib/util/errors.ts spells it: ERR_ARGUMENT for ErrorCode::kArgument, and so on.
 const char* ErrorCodeName(ErrorCode code);
 
 // A JavaScript Error with `code` set. Main thread only.

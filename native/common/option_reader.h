@@ -1,7 +1,7 @@
 // The one reader of what JavaScript hands native code: an options object's fields, a positional
 // argument, an array's elements. Every check that fails throws a NativeError (ERR_ARGUMENT unless
 // the reader was given another code) reading "Expected X for Y but received Z", in the words of
-// lib/errors.ts invalidArgument. TypeScript validates and fills every option first; these checks
+// lib/util/errors.ts invalidArgument. TypeScript validates and fills every option first; these checks
 // stop a malformed value from reaching a runtime and say which one it was.
 #pragma once
 #include <napi.h>

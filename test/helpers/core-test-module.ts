@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../../lib/native';
+import { packageRoot } from '../../lib/util/package';
 
 export interface NativeCalibrationBridgeTest {
   /** Resolves (or returns) a Float32Array of exactly elementsPerBatch values, or null at the end. */
