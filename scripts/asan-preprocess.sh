@@ -4,8 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/build/asan-preprocess}"
-mkdir -p "$out"
-"${CXX:-g++}" -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-  -Wall -Wextra -Werror -I"$root/native" \
-  "$root/native/core/preprocess.cc" "$root/native/test/preprocess_kernels_test.cc" -o "$out/preprocess_kernels_test"
+out="$(mkdir -p "$out" && cd "$out" && pwd)"
+# The sources come from native/sources.json (programs.preprocess_kernels_test), the one source list.
+read -r -a sources <<< "$(cd "$root" && node scripts/native-sources.js --program preprocess_kernels_test)"
+(cd "$root" && "${CXX:-g++}" -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+  -Wall -Wextra -Werror -Inative "${sources[@]}" -o "$out/preprocess_kernels_test")
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" "$out/preprocess_kernels_test"

@@ -92,22 +92,6 @@ export interface NativeHistogram {
   readonly max: number;
 }
 
-export interface NativeCalibrationBridgeTest {
-  /** Resolves (or returns) a Float32Array of exactly elementsPerBatch values, or null at the end. */
-  pull: () => Float32Array | null | Promise<Float32Array | null>;
-  elementsPerBatch: number;
-  timeoutMs: number;
-  maxBatches: number;
-}
-
-export interface NativeCalibrationBridgeResult {
-  batches: number;
-  /** Per batch, as the worker thread received it: the sum of its values and its first value. */
-  sums: number[];
-  firsts: number[];
-  ended: 'end' | 'limit';
-}
-
 export interface CoreAddon {
   /** Letterbox, convert colour and layout, normalise: synchronous, for small frames. */
   preprocessSync(job: NativePreprocessJob): void;
@@ -115,12 +99,6 @@ export interface CoreAddon {
   preprocess(job: NativePreprocessJob): Promise<void>;
   /** Load the CUDA driver at run time (no build dependency on CUDA) and list its devices. */
   cudaProbe(): NativeCudaProbe;
-  /**
-   * Test entry point of the calibrator bridge TensorRT's getBatch uses: a worker thread pulls batches
-   * from `pull` until null, `maxBatches`, a timeout, an abort or a failure (rejects with code
-   * 'ERR_CALIBRATION' and reason 'timeout' | 'aborted' | 'failed').
-   */
-  testCalibrationBridge(options: NativeCalibrationBridgeTest): { promise: Promise<NativeCalibrationBridgeResult>; abort(reason?: string): void };
   /** A histogram collector with `bins` bins (2..2^24). */
   Histogram: new (bins: number) => NativeHistogram;
   /** Symmetric per-channel INT8 scales along `axis`; throws (code ERR_ARGUMENT) on NaN/Inf weights. */

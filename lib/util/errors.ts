@@ -1,20 +1,25 @@
 /**
  * One error class for the whole library, with string codes callers can branch on
- * (`err.code === 'ERR_FRAME'`), in the manner of better-sqlite3's SqliteError.
+ * (`err.code === 'ERR_FRAME'`), in the manner of better-sqlite3's SqliteError. The native modules
+ * reject with the same codes (native/common/native_error.h spells the same list, and
+ * test/native-error-codes.test.ts fails when the two differ).
  */
-export type Int8DetectErrorCode =
-  | 'ERR_ARGUMENT' // a bad argument to a public function
-  | 'ERR_FRAME' // a frame that does not match its declared size or format
-  | 'ERR_MODEL' // a model file that is missing, unreadable or not a model
-  | 'ERR_DECODER' // an output no decoder recognises
-  | 'ERR_BACKEND_UNAVAILABLE' // a backend that cannot run here
-  | 'ERR_DISPOSED' // a call on an engine that was disposed
-  | 'ERR_NATIVE' // the native addon failed or could not load
-  | 'ERR_INFERENCE' // the runtime failed while running the model
-  | 'ERR_CALIBRATION' // calibration data that cannot be used, or a calibrator that failed, stalled or was aborted
-  | 'ERR_ENGINE_BUILD' // a runtime could not build an engine from the model
-  | 'ERR_ABORTED' // work stopped by its AbortSignal (calibration, quantization, a search)
-  | 'ERR_VIDEO'; // a video source that cannot be opened, decoded or kept up
+export const INT8_DETECT_ERROR_CODES = [
+  'ERR_ARGUMENT', // a bad argument to a public function
+  'ERR_FRAME', // a frame that does not match its declared size or format
+  'ERR_MODEL', // a model file that is missing, unreadable or not a model
+  'ERR_DECODER', // an output no decoder recognises
+  'ERR_BACKEND_UNAVAILABLE', // a backend that cannot run here
+  'ERR_DISPOSED', // a call on an engine that was disposed
+  'ERR_NATIVE', // the native addon failed or could not load
+  'ERR_INFERENCE', // the runtime failed while running the model
+  'ERR_CALIBRATION', // calibration data that cannot be used, or a calibrator that failed, stalled or was aborted
+  'ERR_ENGINE_BUILD', // a runtime could not build or load an engine from the model (OpenVINO compile, TensorRT build or plan load)
+  'ERR_ABORTED', // work stopped by its AbortSignal (calibration, quantization, a search)
+  'ERR_VIDEO', // a video source that cannot be opened, decoded or kept up
+] as const;
+
+export type Int8DetectErrorCode = (typeof INT8_DETECT_ERROR_CODES)[number];
 
 export class Int8DetectError extends Error {
   readonly code: Int8DetectErrorCode;

@@ -4,7 +4,7 @@
 // late promise never writes into a batch the worker has given up on.
 #include "calibration_bridge/calibration_bridge.h"
 
-#include "core/describe_value.h"
+#include "common/describe_value.h"
 
 #include <utility>
 
@@ -104,12 +104,23 @@ void AskJavaScript(Napi::Env env, Napi::Function pull, const std::shared_ptr<Bri
   }
 }
 
+// One request for a batch, run on the main thread.
+class PullTask final : public MainThreadTask {
+ public:
+  PullTask(std::shared_ptr<BridgeState> state, uint64_t sequence) : state_(std::move(state)), sequence_(sequence) {}
+  void Run(Napi::Env env, Napi::Function pull) override { AskJavaScript(env, pull, state_, sequence_); }
+
+ private:
+  std::shared_ptr<BridgeState> state_;
+  const uint64_t sequence_;
+};
+
 }  // namespace
 
 CalibrationBridge::CalibrationBridge(Napi::Env env, Napi::Function pull, size_t elementsPerBatch,
                                      std::chrono::milliseconds timeout)
     : state_(std::make_shared<BridgeState>(elementsPerBatch)),
-      pull_(Napi::ThreadSafeFunction::New(env, pull, "int8detect.calibrationPull", 0, 1)),
+      queue_(MainThreadQueue::Create(env, "int8detect.calibrationPull", pull, false)),
       elementsPerBatch_(elementsPerBatch),
       timeout_(timeout) {}
 
@@ -127,15 +138,7 @@ PullResult CalibrationBridge::Next(std::vector<float>* out) {
     state_->answered = false;
     batchNumber = state_->delivered + 1;
   }
-  napi_status called = napi_closing;
-  {
-    std::lock_guard<std::mutex> lock(closeMutex_);
-    if (!closed_) {
-      called = pull_.BlockingCall([state = state_, sequence](Napi::Env env, Napi::Function pull) {
-        AskJavaScript(env, pull, state, sequence);
-      });
-    }
-  }
+  const bool called = queue_->Post(std::make_unique<PullTask>(state_, sequence));
   std::unique_lock<std::mutex> lock(state_->mutex);
   auto finish = [this](PullStatus status, std::string message) {
     state_->waitingFor = 0;
@@ -143,7 +146,7 @@ PullResult CalibrationBridge::Next(std::vector<float>* out) {
     state_->final = {status, std::move(message)};
     return state_->final;
   };
-  if (called != napi_ok) {
+  if (!called) {
     return finish(PullStatus::kFailed, "calibration batch " + std::to_string(batchNumber) +
                                            ": the JavaScript calibrator can no longer be called (the bridge is closed "
                                            "or Node.js is shutting down)");
@@ -179,12 +182,7 @@ void CalibrationBridge::Abort(const std::string& reason) {
   state_->changed.notify_all();
 }
 
-void CalibrationBridge::Close() {
-  std::lock_guard<std::mutex> lock(closeMutex_);
-  if (closed_) return;
-  closed_ = true;
-  pull_.Release();
-}
+void CalibrationBridge::Close() { queue_->Release(); }
 
 uint64_t CalibrationBridge::batchesDelivered() const {
   std::lock_guard<std::mutex> lock(state_->mutex);

@@ -1,7 +1,7 @@
 // Pulls calibration batches from a JavaScript calibrator into a native worker thread, the way
 // TensorRT's IInt8Calibrator::getBatch needs them: the worker blocks until JavaScript hands over
-// the next batch, the end of the data, or an error. It knows nothing of TensorRT, so it is built
-// into the core addon and tested there (testCalibrationBridge) on machines without a GPU.
+// the next batch, the end of the data, or an error. It knows nothing of TensorRT, so the test-only
+// module (native/test/core_test_addon.cc) drives it on machines without a GPU.
 #pragma once
 #include <napi.h>
 
@@ -13,6 +13,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "common/main_thread_queue.h"
 
 namespace int8detect {
 
@@ -51,7 +53,7 @@ class CalibrationBridge {
   // Any thread. Wakes a waiting Next() and makes it and all later ones return kAborted.
   void Abort(const std::string& reason);
 
-  // Any thread, idempotent. Lets go of the JavaScript function so the event loop may exit.
+  // Any thread, idempotent. Lets go of the JavaScript function; later Next() calls fail.
   void Close();
 
   size_t elementsPerBatch() const { return elementsPerBatch_; }
@@ -59,11 +61,10 @@ class CalibrationBridge {
 
  private:
   std::shared_ptr<BridgeState> state_;
-  Napi::ThreadSafeFunction pull_;
+  // Holds `pull`. Unreferenced: the build that pulls keeps the event loop alive while it runs.
+  std::shared_ptr<MainThreadQueue> queue_;
   const size_t elementsPerBatch_;
   const std::chrono::milliseconds timeout_;
-  std::mutex closeMutex_;
-  bool closed_ = false;
 };
 
 }  // namespace int8detect

@@ -1,7 +1,6 @@
 // Registration only: each concern exports its functions from its own file.
 #include <napi.h>
 
-#include "calibration_bridge/calibration_bridge_binding.h"
 #include "core/calibration/calibration_binding.h"
 #include "core/cuda_probe.h"
 #include "core/preprocess_binding.h"
@@ -12,7 +11,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   int8detect::InitPreprocess(env, exports);
   int8detect::InitCudaProbe(env, exports);
   int8detect::InitCalibration(env, exports);
-  int8detect::InitCalibrationBridgeTest(env, exports);
   // Which optional backends this binary carries; they are separate modules loaded lazily.
   Napi::Object compiled = Napi::Object::New(env);
   compiled.Set("core", true);

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "common/dims.h"
 #include "openvino/ov_core.h"
 
 namespace int8detect {
@@ -53,14 +54,6 @@ std::vector<PortDescription> Describe(const std::vector<ov::Output<const ov::Nod
     out.push_back(std::move(description));
   }
   return out;
-}
-
-std::string DimsText(const std::vector<int64_t>& dims) {
-  std::ostringstream out;
-  out << '[';
-  for (size_t i = 0; i < dims.size(); i++) out << (i ? ", " : "") << dims[i];
-  out << ']';
-  return out.str();
 }
 
 std::string RtInfoText(const ov::Node::RTMap& info, const char* key) {

@@ -6,8 +6,9 @@
 #include <random>
 #include <string>
 
+#include "common/option_reader.h"
+#include "common/promise_job.h"
 #include "openvino/model_source.h"
-#include "openvino/napi_errors.h"
 #include "openvino/ov_core.h"
 
 namespace int8detect {
@@ -33,60 +34,32 @@ bool SaveIrAtomically(const std::shared_ptr<ov::Model>& model, const std::string
   return true;
 }
 
-class ConvertWorker : public Napi::AsyncWorker {
+class ConvertJob final : public PromiseJob {
  public:
-  ConvertWorker(Napi::Env env, ModelSource source, std::string xmlPath, bool compressToFp16)
-      : Napi::AsyncWorker(env, "int8detect.openvinoConvert"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        source_(std::move(source)),
-        xmlPath_(std::move(xmlPath)),
-        compressToFp16_(compressToFp16) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  ConvertJob(ModelSource source, std::string xmlPath, bool compressToFp16)
+      : source_(std::move(source)), xmlPath_(std::move(xmlPath)), compressToFp16_(compressToFp16) {}
 
   void Execute() override {
+    const std::shared_ptr<ov::Model> model = ReadModelOrFail(source_);
     std::string error;
-    const std::shared_ptr<ov::Model> model = ReadModel(source_, &error);
-    if (!model) {
-      code_ = "ERR_MODEL";
-      SetError(error);
-    } else if (!SaveIrAtomically(model, xmlPath_, compressToFp16_, &error)) {
-      code_ = "ERR_NATIVE";
-      SetError(error);
-    }
+    if (!SaveIrAtomically(model, xmlPath_, compressToFp16_, &error)) throw NativeFailure(ErrorCode::kNative, error);
   }
 
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(NativeError(Env(), error.Message(), code_).Value()); }
+  Napi::Value Resolve(Napi::Env env) override { return env.Undefined(); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  ModelSource source_;
+  const ModelSource source_;
   const std::string xmlPath_;
   const bool compressToFp16_;
-  const char* code_ = "ERR_NATIVE";
 };
 
 Napi::Value ConvertToIr(const Napi::CallbackInfo& info) {
-  const Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw NativeError(env, "Expected an options object for convertToIr(options)", "ERR_ARGUMENT");
-  const Napi::Object options = info[0].As<Napi::Object>();
-  const OptionReader reader(options, "options");
-  ModelSource source;
-  source.path = reader.String("modelPath");
-  if (reader.Has("model")) {
-    const Napi::Value model = options.Get("model");
-    if (!model.IsTypedArray()) reader.Throw("model", "a Uint8Array or null");
-    const Napi::TypedArray bytes = model.As<Napi::TypedArray>();
-    const auto* base = static_cast<const uint8_t*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset();
-    source.bytes.assign(base, base + bytes.ByteLength());
-  }
-  const std::string xmlPath = reader.String("xmlPath");
-  if (!IsIrPath(xmlPath)) reader.Throw("xmlPath", "a path ending in .xml");
-  auto* worker = new ConvertWorker(env, std::move(source), xmlPath, reader.Boolean("compressToFp16"));
-  const Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  const OptionReader options = OptionReader::Argument(info, 0, "an options object for convertToIr(options)");
+  ModelSource source = ReadModelSourceOptions(options);
+  const Received xmlPath = options.Field("xmlPath");
+  if (!IsIrPath(xmlPath.String())) xmlPath.Reject("a path ending in .xml");
+  return QueueOnPool(info.Env(), std::make_unique<ConvertJob>(std::move(source), xmlPath.String(), options.Boolean("compressToFp16")),
+                     "int8detect.openvinoConvert");
 }
 
 }  // namespace

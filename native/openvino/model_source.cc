@@ -49,5 +49,32 @@ std::shared_ptr<ov::Model> ReadModel(const ModelSource& source, std::string* err
   }
 }
 
+std::shared_ptr<ov::Model> ReadModelOrFail(const ModelSource& source) {
+  std::string error;
+  std::shared_ptr<ov::Model> model = ReadModel(source, &error);
+  if (!model) throw NativeFailure(ErrorCode::kModel, error);
+  return model;
+}
+
+ModelSource ReadModelSourceOptions(const OptionReader& options) {
+  ModelSource source;
+  source.path = options.String("modelPath");
+  source.bytes = options.OptionalBytes("model");
+  return source;
+}
+
+ModelSource ReadModelSourceValue(const Received& model) {
+  ModelSource source;
+  if (model.value().IsString()) {
+    source.path = model.String();
+  } else if (model.value().IsTypedArray() && model.value().As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    source.bytes = model.Bytes();
+    source.path = "(an ONNX model of " + std::to_string(source.bytes.size()) + " bytes in memory)";
+  } else {
+    model.Reject("a model path or the bytes of an ONNX model (Uint8Array)");
+  }
+  return source;
+}
+
 }  // namespace ov_backend
 }  // namespace int8detect

@@ -1,5 +1,6 @@
 // Where a model comes from (ONNX bytes in memory, or a file: ONNX, or OpenVINO IR .xml with its
-// .bin beside it) and how it is read into an ov::Model, with errors that name the file.
+// .bin beside it) and how it is read into an ov::Model, with errors that name the file. The one
+// reader for inference, conversion and quantization.
 #pragma once
 #include <openvino/core/model.hpp>
 
@@ -7,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "common/option_reader.h"
 
 namespace int8detect {
 namespace ov_backend {
@@ -24,6 +27,13 @@ bool IsIrPath(const std::string& path);
 
 // Reads the model; nullptr and `error` set when OpenVINO cannot.
 std::shared_ptr<ov::Model> ReadModel(const ModelSource& source, std::string* error);
+// The same, throwing NativeFailure (ERR_MODEL) naming the model: for worker threads.
+std::shared_ptr<ov::Model> ReadModelOrFail(const ModelSource& source);
+
+// Main thread. { modelPath, model?: Uint8Array | null }: the file, or its bytes already in memory.
+ModelSource ReadModelSourceOptions(const OptionReader& options);
+// Main thread. A path (string) or the bytes of an ONNX model (Uint8Array), as quantization passes it.
+ModelSource ReadModelSourceValue(const Received& model);
 
 }  // namespace ov_backend
 }  // namespace int8detect

@@ -3,17 +3,12 @@
 
 #include <openvino/core/version.hpp>
 
+#include "common/dims.h"
 #include "openvino/ov_core.h"
 
 namespace int8detect {
 namespace ov_backend {
 namespace {
-
-Napi::Array ToArray(Napi::Env env, const std::vector<std::string>& values) {
-  Napi::Array array = Napi::Array::New(env, values.size());
-  for (uint32_t i = 0; i < values.size(); i++) array.Set(i, values[i]);
-  return array;
-}
 
 Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
@@ -28,7 +23,7 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
       Napi::Object device = Napi::Object::New(env);
       device.Set("name", found[i].name);
       device.Set("fullName", found[i].fullName);
-      device.Set("capabilities", ToArray(env, found[i].capabilities));
+      device.Set("capabilities", StringsToArray(env, found[i].capabilities));
       devices.Set(i, device);
     }
   } catch (const std::exception& err) {

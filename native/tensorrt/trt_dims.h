@@ -2,8 +2,9 @@
 // nvinfer1::Dims to and from plain vectors, for the builder (profiles) and the runtime (bindings).
 #include <NvInfer.h>
 
+#include "common/dims.h"
+
 #include <cstdint>
-#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -17,13 +18,6 @@ inline std::vector<int64_t> FromDims(const nvinfer1::Dims& dims) {
   std::vector<int64_t> values;
   for (int32_t i = 0; i < dims.nbDims; i++) values.push_back(static_cast<int64_t>(dims.d[i]));
   return values;
-}
-
-// "[1, 3, 640, 640]", for messages.
-inline std::string DimsText(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); i++) text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
 }
 
 inline nvinfer1::Dims ToDims(const std::vector<int64_t>& values) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/option_reader.h"
 #include "core/calibration/histogram.h"
 #include "core/calibration/qparams.h"
 #include "core/calibration/ranges.h"
@@ -20,36 +21,8 @@ using calibration::Range;
 // Marks objects made by this class, so merge() can tell one from any other wrapped object.
 constexpr napi_type_tag kHistogramTag = {0x6d1f3a8b2c4e4f10ULL, 0x9a7c5e3b1d2f4a68ULL};
 
-[[noreturn]] void ThrowArgument(Napi::Env env, const std::string& message) {
-  Napi::Error error = Napi::TypeError::New(env, message);
-  error.Set("code", "ERR_ARGUMENT");
-  throw error;
-}
-
-double NumberArgument(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsNumber()) ThrowArgument(info.Env(), std::string("Expected a number for ") + name);
-  const double value = info[index].As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(value)) ThrowArgument(info.Env(), std::string("Expected a finite number for ") + name);
-  return value;
-}
-
-bool BooleanArgument(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsBoolean()) ThrowArgument(info.Env(), std::string("Expected a boolean for ") + name);
-  return info[index].As<Napi::Boolean>().Value();
-}
-
-Napi::Float32Array Float32Argument(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsTypedArray() ||
-      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    ThrowArgument(info.Env(), std::string("Expected a Float32Array for ") + name);
-  }
-  return info[index].As<Napi::Float32Array>();
-}
-
 size_t BinsArgument(const Napi::CallbackInfo& info) {
-  const double bins = NumberArgument(info, 0, "bins");
-  if (bins < 2 || bins > (1 << 24) || std::floor(bins) != bins) ThrowArgument(info.Env(), "Expected an integer in [2, 16777216] for bins");
-  return static_cast<size_t>(bins);
+  return static_cast<size_t>(Argument(info, 0, "bins").Integer(2, 1 << 24));
 }
 
 Napi::Object RangeObject(Napi::Env env, const Range& range) {
@@ -85,16 +58,19 @@ class HistogramWrap : public Napi::ObjectWrap<HistogramWrap> {
  private:
   // Returns how many values were NaN or infinite; when not 0, nothing was counted.
   Napi::Value Add(const Napi::CallbackInfo& info) {
-    const Napi::Float32Array values = Float32Argument(info, 0, "values");
+    const Napi::Float32Array values = Argument(info, 0, "values").Float32Array();
     return Napi::Number::New(info.Env(), static_cast<double>(histogram_.Add(values.Data(), values.ElementLength())));
   }
 
   Napi::Value Merge(const Napi::CallbackInfo& info) {
-    if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().CheckTypeTag(&kHistogramTag)) {
-      ThrowArgument(info.Env(), "Expected a native Histogram for other");
+    const Received otherValue = Argument(info, 0, "other");
+    if (!otherValue.value().IsObject() || !otherValue.value().As<Napi::Object>().CheckTypeTag(&kHistogramTag)) {
+      otherValue.Reject("a native Histogram");
     }
-    const HistogramWrap* other = Unwrap(info[0].As<Napi::Object>());
-    if (other->histogram_.bins() != histogram_.bins()) ThrowArgument(info.Env(), "Expected a Histogram with as many bins");
+    const HistogramWrap* other = Unwrap(otherValue.value().As<Napi::Object>());
+    if (other->histogram_.bins() != histogram_.bins()) {
+      otherValue.Reject("a Histogram of " + std::to_string(histogram_.bins()) + " bins");
+    }
     if (other != this) {
       histogram_.Merge(other->histogram_);
     } else {
@@ -105,32 +81,33 @@ class HistogramWrap : public Napi::ObjectWrap<HistogramWrap> {
   }
 
   void RequireValues(Napi::Env env) const {
-    if (histogram_.count() == 0) ThrowArgument(env, "The histogram has no values yet");
+    if (histogram_.count() == 0) ThrowNativeError(env, ErrorCode::kArgument, "The histogram has no values yet");
   }
 
   Napi::Value MinMax(const Napi::CallbackInfo& info) {
     RequireValues(info.Env());
-    return RangeObject(info.Env(), calibration::MinMaxRange(histogram_, BooleanArgument(info, 0, "symmetric")));
+    return RangeObject(info.Env(), calibration::MinMaxRange(histogram_, Argument(info, 0, "symmetric").Boolean()));
   }
 
   Napi::Value Percentile(const Napi::CallbackInfo& info) {
     RequireValues(info.Env());
-    const double percentile = NumberArgument(info, 0, "percentile");
-    if (!(percentile > 0 && percentile <= 100)) ThrowArgument(info.Env(), "Expected a percentile in (0, 100]");
+    const Received percentileValue = Argument(info, 0, "percentile");
+    const double percentile = percentileValue.Number();
+    if (!(percentile > 0 && percentile <= 100)) percentileValue.Reject("a percentile in (0, 100]");
     return RangeObject(info.Env(),
-                       calibration::PercentileRange(histogram_, percentile, BooleanArgument(info, 1, "symmetric")));
+                       calibration::PercentileRange(histogram_, percentile, Argument(info, 1, "symmetric").Boolean()));
   }
 
   Napi::Value Entropy(const Napi::CallbackInfo& info) {
     RequireValues(info.Env());
-    return RangeObject(info.Env(), calibration::EntropyRange(histogram_, BooleanArgument(info, 0, "symmetric")));
+    return RangeObject(info.Env(), calibration::EntropyRange(histogram_, Argument(info, 0, "symmetric").Boolean()));
   }
 
   Napi::Value Error(const Napi::CallbackInfo& info) {
     RequireValues(info.Env());
-    const Range range{NumberArgument(info, 0, "min"), NumberArgument(info, 1, "max")};
+    const Range range{Argument(info, 0, "min").Number(), Argument(info, 1, "max").Number()};
     const ActivationMode mode =
-        BooleanArgument(info, 2, "symmetric") ? ActivationMode::kInt8Symmetric : ActivationMode::kUint8Asymmetric;
+        Argument(info, 2, "symmetric").Boolean() ? ActivationMode::kInt8Symmetric : ActivationMode::kUint8Asymmetric;
     return Napi::Number::New(info.Env(), calibration::QuantizationError(histogram_, range, mode));
   }
 
@@ -161,34 +138,23 @@ class HistogramWrap : public Napi::ObjectWrap<HistogramWrap> {
 
 // (weights: Float32Array, dims: number[], axis: number) -> the layout, or a thrown ERR_ARGUMENT.
 calibration::ChannelLayout LayoutArguments(const Napi::CallbackInfo& info, const Napi::Float32Array& weights) {
-  if (info.Length() < 2 || !info[1].IsArray()) ThrowArgument(info.Env(), "Expected an array of dimensions for dims");
-  const Napi::Array dimsArray = info[1].As<Napi::Array>();
-  std::vector<int64_t> dims;
-  for (uint32_t i = 0; i < dimsArray.Length(); ++i) {
-    const Napi::Value d = dimsArray.Get(i);
-    if (!d.IsNumber()) ThrowArgument(info.Env(), "Expected non-negative integers in dims");
-    const double v = d.As<Napi::Number>().DoubleValue();
-    if (!(v >= 0 && v <= 9007199254740991.0) || std::floor(v) != v) ThrowArgument(info.Env(), "Expected non-negative integers in dims");
-    dims.push_back(static_cast<int64_t>(v));
-  }
-  const double axis = NumberArgument(info, 2, "axis");
-  if (axis < 0 || std::floor(axis) != axis) ThrowArgument(info.Env(), "Expected a non-negative integer for axis");
+  const std::vector<int64_t> dims = Argument(info, 1, "dims").Integers(0, kMaxSafeInteger);
+  const auto axis = static_cast<size_t>(Argument(info, 2, "axis").Integer(0));
   try {
-    return calibration::LayoutFor(dims, static_cast<size_t>(axis), weights.ElementLength());
+    return calibration::LayoutFor(dims, axis, weights.ElementLength());
   } catch (const std::invalid_argument& e) {
-    ThrowArgument(info.Env(), e.what());
+    ThrowNativeError(info.Env(), ErrorCode::kArgument, e.what());
   }
 }
 
 void ThrowNonFinite(Napi::Env env, size_t count) {
-  Napi::Error error = Napi::Error::New(env, std::to_string(count) + " weights are NaN or infinite");
-  error.Set("code", "ERR_ARGUMENT");
+  Napi::Error error = NativeError(env, ErrorCode::kArgument, std::to_string(count) + " weights are NaN or infinite");
   error.Set("nonFinite", static_cast<double>(count));
   throw error;
 }
 
 Napi::Value PerChannelScales(const Napi::CallbackInfo& info) {
-  const Napi::Float32Array weights = Float32Argument(info, 0, "weights");
+  const Napi::Float32Array weights = Argument(info, 0, "weights").Float32Array();
   const calibration::ChannelLayout layout = LayoutArguments(info, weights);
   Napi::Float32Array scales = Napi::Float32Array::New(info.Env(), layout.channels);
   const size_t bad = calibration::PerChannelScales(weights.Data(), layout, scales.Data());
@@ -197,12 +163,16 @@ Napi::Value PerChannelScales(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value QuantizePerChannel(const Napi::CallbackInfo& info) {
-  const Napi::Float32Array weights = Float32Argument(info, 0, "weights");
+  const Napi::Float32Array weights = Argument(info, 0, "weights").Float32Array();
   const calibration::ChannelLayout layout = LayoutArguments(info, weights);
-  const Napi::Float32Array scales = Float32Argument(info, 3, "scales");
-  if (scales.ElementLength() != layout.channels) ThrowArgument(info.Env(), "Expected one scale per channel");
+  const Napi::Float32Array scales = Argument(info, 3, "scales").Float32Array();
+  if (scales.ElementLength() != layout.channels) {
+    Argument(info, 3, "scales").Reject("a Float32Array of " + std::to_string(layout.channels) + " scales (one per channel)");
+  }
   for (size_t c = 0; c < layout.channels; ++c) {
-    if (!(scales[c] > 0) || !std::isfinite(scales[c])) ThrowArgument(info.Env(), "Expected positive finite scales");
+    if (!(scales[c] > 0) || !std::isfinite(scales[c])) {
+      Received(Napi::Number::New(info.Env(), scales[c]), "scales[" + std::to_string(c) + "]").Reject("a positive finite scale");
+    }
   }
   Napi::Int8Array out = Napi::Int8Array::New(info.Env(), weights.ElementLength());
   const size_t bad = calibration::QuantizePerChannel(weights.Data(), layout, scales.Data(), out.Data());

@@ -1,5 +1,7 @@
 #include "openvino/quantize/fake_quantize_emitter.h"
 
+#include "openvino/quantize/model_graph.h"
+
 #include <set>
 #include <stdexcept>
 
@@ -96,8 +98,7 @@ void ShiftBias(const BiasShift& b, const ov::Output<ov::Node>& output, EmitRepor
 }  // namespace
 
 EmitReport EmitFakeQuantizeIr(const EmitJob& job) {
-  ov::Core core;
-  auto model = ReadModel(core, job.model);
+  auto model = ov_backend::ReadModelOrFail(job.model);
   const auto outputs = OutputsByName(model);
   const auto find = [&](const std::string& tensor, const char* what) {
     auto it = outputs.find(tensor);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "openvino/quantize/model_source.h"
+#include "openvino/model_source.h"
 
 namespace int8detect {
 namespace ovq {
@@ -39,7 +39,7 @@ struct BiasShift {
 };
 
 struct EmitJob {
-  ModelSource model;
+  ov_backend::ModelSource model;
   std::vector<ActivationFq> activations;
   std::vector<WeightFq> weights;
   std::vector<BiasShift> biases;

@@ -6,11 +6,14 @@
 
 #include <openvino/runtime/properties.hpp>
 
+#include "openvino/ov_core.h"
+#include "openvino/quantize/model_graph.h"
+
 namespace int8detect {
 namespace ovq {
 
-StatisticsRunner::StatisticsRunner(const ModelSource& source, const std::vector<std::string>& tensors, int threads) {
-  auto model = ReadModel(core_, source);
+StatisticsRunner::StatisticsRunner(const ov_backend::ModelSource& source, const std::vector<std::string>& tensors, int threads) {
+  auto model = ov_backend::ReadModelOrFail(source);
   if (model->inputs().size() != 1) throw std::invalid_argument("calibration needs a model with one input; this one has " + std::to_string(model->inputs().size()));
   inputName_ = model->input(0).get_any_name();
   std::set<std::string> present;
@@ -32,7 +35,7 @@ StatisticsRunner::StatisticsRunner(const ModelSource& source, const std::vector<
   }
   ov::AnyMap config{ov::hint::inference_precision(ov::element::f32), ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY)};
   if (threads > 0) config.emplace(ov::inference_num_threads.name(), threads);
-  compiled_ = core_.compile_model(model, "CPU", config);
+  compiled_ = ov_backend::SharedCore().compile_model(model, "CPU", config);
   request_ = compiled_.create_infer_request();
 }
 

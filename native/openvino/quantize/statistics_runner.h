@@ -8,10 +8,9 @@
 #include <vector>
 
 #include <openvino/runtime/compiled_model.hpp>
-#include <openvino/runtime/core.hpp>
 #include <openvino/runtime/infer_request.hpp>
 
-#include "openvino/quantize/model_source.h"
+#include "openvino/model_source.h"
 
 namespace int8detect {
 namespace ovq {
@@ -25,7 +24,7 @@ struct NamedTensor {
 class StatisticsRunner {
  public:
   // `tensors`: ONNX tensor names to expose; each must be a float tensor of the model.
-  StatisticsRunner(const ModelSource& source, const std::vector<std::string>& tensors, int threads);
+  StatisticsRunner(const ov_backend::ModelSource& source, const std::vector<std::string>& tensors, int threads);
 
   // One run on `data` of shape `dims` (the model's single input); returns the model's own outputs
   // and every exposed tensor, each under the name it was asked by. Not thread-safe: one at a time.
@@ -35,7 +34,6 @@ class StatisticsRunner {
   const std::vector<std::string>& outputNames() const { return outputNames_; }
 
  private:
-  ov::Core core_;
   ov::CompiledModel compiled_;
   ov::InferRequest request_;
   std::string inputName_;

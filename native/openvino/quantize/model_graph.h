@@ -1,4 +1,4 @@
-// Reading the float model for quantization and finding its tensors by their ONNX names.
+// Finding the float model's tensors by their ONNX names, for quantization.
 // OpenVINO's ONNX frontend keeps every ONNX tensor name on the output port that carries it
 // (ov::Output::get_names()), and an initializer's name on its Constant, so the plan, which
 // names ONNX tensors, addresses the ov::Model directly.
@@ -10,18 +10,9 @@
 #include <vector>
 
 #include <openvino/core/model.hpp>
-#include <openvino/runtime/core.hpp>
 
 namespace int8detect {
 namespace ovq {
-
-// The model as a file path, or as the bytes of an ONNX model (path empty).
-struct ModelSource {
-  std::string path;
-  std::vector<uint8_t> bytes;
-};
-
-std::shared_ptr<ov::Model> ReadModel(ov::Core& core, const ModelSource& source);
 
 // Every output port of the model by each of its tensor names.
 std::map<std::string, ov::Output<ov::Node>> OutputsByName(const std::shared_ptr<ov::Model>& model);

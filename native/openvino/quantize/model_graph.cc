@@ -1,20 +1,9 @@
-#include "openvino/quantize/model_source.h"
-
-#include <stdexcept>
+#include "openvino/quantize/model_graph.h"
 
 #include <openvino/op/constant.hpp>
-#include <openvino/runtime/tensor.hpp>
 
 namespace int8detect {
 namespace ovq {
-
-std::shared_ptr<ov::Model> ReadModel(ov::Core& core, const ModelSource& source) {
-  if (!source.path.empty()) return core.read_model(source.path);
-  if (source.bytes.empty()) throw std::invalid_argument("the model is empty (no path and no bytes)");
-  // An ONNX model read from memory: its weights are inside the bytes, so no weights tensor.
-  std::string text(reinterpret_cast<const char*>(source.bytes.data()), source.bytes.size());
-  return core.read_model(text, ov::Tensor());
-}
 
 std::map<std::string, ov::Output<ov::Node>> OutputsByName(const std::shared_ptr<ov::Model>& model) {
   std::map<std::string, ov::Output<ov::Node>> result;

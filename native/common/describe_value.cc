@@ -1,4 +1,4 @@
-#include "core/describe_value.h"
+#include "common/describe_value.h"
 
 namespace int8detect {
 
