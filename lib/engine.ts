@@ -14,6 +14,7 @@ import type { OpenVinoBackendOptions } from './runtimes/openvino/options';
 import { config } from './util/config';
 import { postprocess, resolveDetectOptions } from './detect/postprocess';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
+import type { Yolov8Layout } from './detect/decoders/index';
 import { resolveModelProfile, type ModelProfile } from './detect/profile';
 import type { Detection, DetectOptions, DetectorFamily, OutputTensor, PreprocessSpec } from './detect/types';
 import { Int8DetectError, invalidArgument, withCallerStack } from './util/errors';
@@ -42,6 +43,8 @@ export interface EngineOptions extends Int8EngineOptions {
   precision?: Precision | 'auto';
   /** The detector head, when the output shape and metadata do not say it. */
   family?: DetectorFamily;
+  /** yolov8 only: 'channels-first' [1, 4+C, N] or 'anchors-first' [1, N, 4+C], when the shape does not say which. */
+  outputLayout?: Yolov8Layout;
   /** Class names: a labels file (one a line, or JSON), or the names themselves. */
   labels?: string | readonly string[];
   /** Override any part of the preprocessing the model's family implies. */
@@ -183,8 +186,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (!builds && ((precision === 'int8' && !quantized) || precision === 'fp16')) {
     throw new Int8DetectError(
       'ERR_ARGUMENT',
-      `precision '${precision}' was requested, but ${modelName} is a float model and the ${choice.backend} backend runs models as they are; ` +
-        `pass calibrator (an image folder or frames) to quantize it here, or quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for precision 'fp32' or 'auto'`,
+      (spell) =>
+        `${spell('precision', [precision])} was requested, but ${modelName} is a float model and the ${choice.backend} backend runs models as they are; ` +
+        `pass ${spell('calibrator')} (calibration images) to quantize it here, or quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for ${spell('precision', ['fp32'])} or ${spell('precision', ['auto'])}`,
+      { option: 'calibrator' },
     );
   }
   const session = await backendImplementation(choice.backend).open({
@@ -205,7 +210,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       info,
       inputs: session.inputs,
       outputs: session.outputs,
-      overrides: { family: options.family, labels: options.labels, preprocess: options.preprocess },
+      overrides: { family: options.family, outputLayout: options.outputLayout, labels: options.labels, preprocess: options.preprocess },
     });
   } catch (err) {
     await session.dispose();

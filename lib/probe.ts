@@ -13,6 +13,7 @@ import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native/core'
 import { openVinoModuleStatus } from './runtimes/openvino/module-loader';
 import { tensorRtModuleStatus } from './runtimes/tensorrt/module-loader';
 import { decodeTensorRtVersion, formatTensorRtVersion } from './runtimes/tensorrt/version';
+import { checkOptionKeys } from './util/options-check';
 
 export type { BackendName };
 
@@ -202,6 +203,7 @@ let cachedReport: Promise<ProbeReport> | undefined;
  */
 export function probe(options: { refresh?: boolean } = {}): Promise<ProbeReport> {
   if (options === null || typeof options !== 'object') throw invalidArgument('an object', 'options', options);
+  checkOptionKeys(options, ['refresh'], 'probe options');
   if (options.refresh !== undefined && typeof options.refresh !== 'boolean') {
     throw invalidArgument('a boolean', 'options.refresh', options.refresh);
   }

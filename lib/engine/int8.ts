@@ -14,6 +14,7 @@ import type { BackendName } from '../runtimes/backend';
 import { resolveModelProfile } from '../detect/profile';
 import type { DetectorFamily, PreprocessSpec } from '../detect/types';
 import { Int8DetectError, invalidArgument } from '../util/errors';
+import { checkOptionKeys } from '../util/options-check';
 import type { FrameInput } from '../image/frame';
 import { packageRoot } from '../native/core';
 import type { ModelInfo } from '../onnx/model-info';
@@ -223,9 +224,23 @@ function packageVersion(): string {
 
 export const DEFAULT_HELD_BACK_FRAMES = 32;
 
+const QUANTIZATION_SETTING_KEYS: readonly (keyof Int8QuantizationSettings)[] = [
+  'method',
+  'activations',
+  'weightBits',
+  'ignoredScope',
+  'biasCorrection',
+  'heldBack',
+  'search',
+  'limit',
+  'shuffleSeed',
+  'batchSize',
+];
+
 export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Settings {
   const q = options.quantization ?? {};
   if (typeof q !== 'object' || q === null) throw invalidArgument('an object', 'options.quantization', q);
+  checkOptionKeys(q, QUANTIZATION_SETTING_KEYS, 'quantization options', 'quantization.');
   const { correctWeightBias: _planDefault, ...plan } = checkPlanOptions(q);
   const biasCorrection = q.biasCorrection === undefined ? undefined : checkBiasCorrection(q.biasCorrection, 'none');
   const maxDrop = options.maxDrop ?? 0.01;

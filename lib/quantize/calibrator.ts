@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
 import { Int8DetectError, invalidArgument } from '../util/errors';
+import { checkOptionKeys } from '../util/options-check';
 import { listImages } from '../util/files';
 import { isRawFrame, validateRawFrame, type FrameInput } from '../image/frame';
 import { decodeImage } from '../image/decode';
@@ -128,8 +129,11 @@ interface ResolvedOptions {
   onWarning: ((message: string) => void) | undefined;
 }
 
+const CALIBRATOR_OPTION_KEYS: readonly (keyof CalibratorOptions)[] = ['preprocess', 'inputName', 'batchSize', 'limit', 'shuffleSeed', 'signal', 'onProgress', 'onWarning'];
+
 function resolveOptions(options: CalibratorOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'calibrator options', options);
+  checkOptionKeys(options, CALIBRATOR_OPTION_KEYS, 'calibrator options');
   if (typeof options.preprocess !== 'object' || options.preprocess === null) throw invalidArgument('a PreprocessSpec', 'options.preprocess', options.preprocess);
   if (typeof options.inputName !== 'string' || options.inputName === '') throw invalidArgument("the model input's name", 'options.inputName', options.inputName);
   const positive = (value: unknown, name: string) => {

@@ -10,7 +10,10 @@
 import { cpus } from 'node:os';
 import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
+import { resolveDetectOptions } from '../detect/postprocess';
 import { invalidArgument } from '../util/errors';
+import { checkNumber, checkOptionKeys } from '../util/options-check';
+import { checkSourceOptions } from './source-options';
 import { FramePool } from './frame-assembler';
 import { VideoSource } from './source';
 import { StreamCounters } from './stream-stats';
@@ -28,6 +31,11 @@ import type {
 } from './types';
 
 export type DropPolicy = 'latest' | 'keep-all';
+
+const PIPELINE_KEYS: readonly (keyof PipelineOptions)[] = ['engine', 'sources', 'dropPolicy', 'queueSize', 'maxFps', 'batch', 'statsIntervalMs', 'detect'];
+const MAX_QUEUE_SIZE = 1000;
+const MAX_FPS = 1000;
+const MAX_BATCH = 256;
 
 export interface PipelineOptions {
   engine: Engine;
@@ -118,28 +126,25 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   constructor(options: PipelineOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'createPipeline(options)', options);
+    checkOptionKeys(options, PIPELINE_KEYS, 'createPipeline options');
     const { engine } = options;
     if (typeof engine !== 'object' || engine === null || typeof engine.detect !== 'function') {
-      throw invalidArgument('an Engine from createEngine()', 'options.engine', engine);
+      throw invalidArgument('an Engine from createEngine()', 'engine', engine);
     }
     if (!Array.isArray(options.sources) || options.sources.length === 0) {
-      throw invalidArgument('a non-empty array of sources', 'options.sources', options.sources);
+      throw invalidArgument('a non-empty array of sources', 'sources', options.sources);
     }
     if (options.dropPolicy !== undefined && options.dropPolicy !== 'latest' && options.dropPolicy !== 'keep-all') {
-      throw invalidArgument("'latest' or 'keep-all'", 'options.dropPolicy', options.dropPolicy);
+      throw invalidArgument("'latest' or 'keep-all'", 'dropPolicy', options.dropPolicy);
     }
-    const positive = (value: unknown, name: string, integer: boolean) => {
-      if (value !== undefined && (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)) || !Number.isFinite(value))) {
-        throw invalidArgument(integer ? 'a positive integer' : 'a positive number', name, value);
-      }
-    };
-    positive(options.queueSize, 'options.queueSize', true);
-    positive(options.maxFps, 'options.maxFps', false);
-    positive(options.batch, 'options.batch', true);
-    if (options.statsIntervalMs !== undefined && !(typeof options.statsIntervalMs === 'number' && options.statsIntervalMs >= 0)) {
-      throw invalidArgument('a number of milliseconds >= 0', 'options.statsIntervalMs', options.statsIntervalMs);
-    }
+    checkNumber(options.queueSize, 'queueSize', { integer: true, min: 1, max: MAX_QUEUE_SIZE, maxWhy: 'each queued frame holds its pixels' });
+    if (options.maxFps !== undefined && !(typeof options.maxFps === 'number' && options.maxFps > 0)) throw invalidArgument('a positive number', 'maxFps', options.maxFps);
+    checkNumber(options.maxFps, 'maxFps', { max: MAX_FPS, maxWhy: 'faster than any camera' });
+    checkNumber(options.batch, 'batch', { integer: true, min: 1, max: MAX_BATCH });
+    checkNumber(options.statsIntervalMs, 'statsIntervalMs', { min: 0, max: 86_400_000, maxWhy: 'a day' });
     this.engine = engine;
+    // Checked now, so a misspelt option fails here rather than on every frame.
+    if (options.detect !== undefined) resolveDetectOptions(options.detect);
     this.detectOptions = options.detect;
     const allLatest = options.dropPolicy === 'latest';
     this.minIntervalMs = options.maxFps ? 1000 / options.maxFps : 0;
@@ -149,10 +154,11 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     this.streams = options.sources.map((entry, index) => {
       const sourceOptions: SourceOptions = typeof entry === 'string' ? { url: entry } : entry;
       if (typeof sourceOptions !== 'object' || sourceOptions === null || typeof sourceOptions.url !== 'string' || sourceOptions.url === '') {
-        throw invalidArgument('a URL, a path or { url }', `options.sources[${index}]`, entry);
+        throw invalidArgument('a URL, a path or { url }', `sources[${index}]`, entry);
       }
+      checkSourceOptions(sourceOptions, index);
       const source = new VideoSource(sourceOptions, index, this.pool, this.sourceHandlers());
-      if (ids.has(source.id)) throw invalidArgument('a unique stream id', `options.sources[${index}].id`, source.id);
+      if (ids.has(source.id)) throw invalidArgument('a unique stream id', `sources[${index}].id`, source.id);
       ids.add(source.id);
       const policy = options.dropPolicy ?? (source.live ? 'latest' : 'keep-all');
       const capacity = options.queueSize ?? (policy === 'latest' ? 1 : 4);

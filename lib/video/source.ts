@@ -6,6 +6,7 @@
 import { backoffDelay } from './backoff';
 import { ffmpegArgs, gstreamerArgs } from './decoder-args';
 import { DecoderProcess, type DecoderExit } from './decoder-process';
+import type { OptionSpeller } from '../util/errors';
 import { VideoSourceError, type VideoErrorReason } from './errors';
 import type { FramePool } from './frame-assembler';
 import { resolveHwAccel } from './hwaccel';
@@ -23,6 +24,9 @@ import type {
   StreamErrorEvent,
   VideoFrame,
 } from './types';
+
+/** A message, fixed or naming options through the speller. */
+type Message = string | ((spell: OptionSpeller) => string);
 
 export interface SourceHandlers {
   frame(frame: VideoFrame, release: () => void): void;
@@ -240,7 +244,7 @@ export class VideoSource {
     this.attempts++;
     if (this.attempts > this.maxRetries) {
       if (this.maxRetries === 0) this.fail(reason ?? 'decoder-exit', this.describe(reason ?? 'decoder-exit', exit));
-      else this.fail('retries-exhausted', `${this.url}: gave up after ${this.maxRetries} reconnect attempts (last: ${why})`);
+      else this.fail('retries-exhausted', (spell) => `${this.url}: gave up after ${this.maxRetries} reconnect attempts (last: ${why}); raise ${spell('maxRetries')} to keep trying longer`);
       return;
     }
     const delayMs = backoffDelay(this.attempts, { initialMs: this.options.backoffInitialMs ?? 500, maxMs: this.options.backoffMaxMs ?? 30_000 });
@@ -253,14 +257,15 @@ export class VideoSource {
     }, delayMs);
   }
 
-  private describe(reason: VideoErrorReason, exit: DecoderExit): string {
+  /** The message for a failure, naming options through `spell` (the CLI names its flags). */
+  private describe(reason: VideoErrorReason, exit: DecoderExit): Message {
     const tool = this.decoderName === 'gstreamer' ? 'gst-launch-1.0' : 'ffmpeg';
     const last = exit.log.length > 0 ? `: ${exit.log[exit.log.length - 1]}` : '';
     switch (reason) {
       case 'decoder-missing':
         return this.decoderName === 'gstreamer'
-          ? `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install GStreamer's tools (Debian/Ubuntu: apt-get install gstreamer1.0-tools) or set gstLaunchPath`
-          : `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set ffmpegPath to its location`;
+          ? (spell) => `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install GStreamer's tools (Debian/Ubuntu: apt-get install gstreamer1.0-tools) or set ${spell('gstLaunchPath')}`
+          : (spell) => `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set ${spell('ffmpegPath')} to its location`;
       case 'auth':
         return `${this.url}: authentication failed: the server refused the user name or password (401 Unauthorized)`;
       case 'not-found':
@@ -274,12 +279,14 @@ export class VideoSource {
     }
   }
 
-  private report(reason: VideoErrorReason, fatal: boolean, message: string): void {
-    const error = new VideoSourceError(this.id, reason, fatal, this.redact(message));
+  private report(reason: VideoErrorReason, fatal: boolean, message: Message): void {
+    const render = typeof message === 'function' ? message : () => message;
+    const option = reason === 'decoder-missing' ? (this.decoderName === 'gstreamer' ? 'gstLaunchPath' : 'ffmpegPath') : reason === 'retries-exhausted' ? 'maxRetries' : undefined;
+    const error = new VideoSourceError(this.id, reason, fatal, (spell) => this.redact(render(spell)), option);
     this.handlers.error({ stream: this.id, url: this.url, error, fatal });
   }
 
-  private fail(reason: VideoErrorReason, message: string): void {
+  private fail(reason: VideoErrorReason, message: Message): void {
     this.report(reason, true, message);
     this.finish('failed');
   }

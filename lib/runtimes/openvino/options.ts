@@ -1,6 +1,7 @@
 /** OpenVINO's own engine options, checked and filled in TypeScript before the native call. */
 import * as path from 'node:path';
 import { invalidArgument } from '../../util/errors';
+import { checkOptionKeys } from '../../util/options-check';
 import type { NativeOpenVinoLoadOptions } from './native-types';
 
 export interface OpenVinoBackendOptions {
@@ -20,6 +21,7 @@ export interface OpenVinoBackendOptions {
   modelCache?: boolean;
 }
 
+const OPENVINO_OPTION_KEYS: readonly (keyof OpenVinoBackendOptions)[] = ['performanceHint', 'inferencePrecision', 'perfCounters', 'modelCache'];
 const HINTS = ['latency', 'throughput'] as const;
 const PRECISIONS = ['f32', 'bf16', 'f16'] as const;
 
@@ -45,6 +47,7 @@ export function resolveOpenVinoOptions(
 ): ResolvedOpenVinoSettings {
   const given = options ?? {};
   if (typeof given !== 'object' || given === null) throw invalidArgument('an object', 'options.openvino', given);
+  checkOptionKeys(given, OPENVINO_OPTION_KEYS, 'openvino options', 'openvino.');
   if (given.performanceHint !== undefined && !HINTS.includes(given.performanceHint)) {
     throw invalidArgument("'latency' or 'throughput'", 'options.openvino.performanceHint', given.performanceHint);
   }
