@@ -10,6 +10,17 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The command ran but did not do all it was asked (some images could not be read): exit code 1
+ * after the rest of the work, with this summary.
+ */
+export class CommandFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandFailure';
+  }
+}
+
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export interface ParsedArgs {

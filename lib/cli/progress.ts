@@ -27,6 +27,11 @@ export class ProgressBar {
     this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 100) - 1).padEnd(Math.min(this.stream.columns ?? 100, 100) - 1)}`);
   }
 
+  /** Clear the bar's line so a message can be printed on its own line (the next update redraws it). */
+  clear(): void {
+    if (this.enabled && this.lastDraw > 0) this.stream.write(`\r${' '.repeat(Math.min(this.stream.columns ?? 100, 100) - 1)}\r`);
+  }
+
   done(): void {
     if (this.enabled) this.stream.write('\n');
   }
