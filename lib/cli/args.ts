@@ -1,5 +1,6 @@
 /** Argument parsing shared by the commands: node's parseArgs, with errors a person can act on. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { perCoreBound } from '../util/options-check';
 import type { BackendName } from '../runtimes/backend';
 import { BIAS_CORRECTION_MODES, type BiasCorrectionMode } from '../quantize/bias-correction';
 
@@ -42,11 +43,16 @@ export function requireString(value: unknown, flag: string): string {
   return value;
 }
 
-export function parseNumber(value: unknown, flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
+export function parseNumber(
+  value: unknown,
+  flag: string,
+  { integer = false, min = -Infinity, max = Infinity, maxWhy }: { integer?: boolean; min?: number; max?: number; maxWhy?: string } = {},
+): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = typeof value === 'string' && value.trim() === '' ? NaN : Number(value);
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw new UsageError(`${flag} expects ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}, got ${String(value)}`);
+    const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` >= ${min}` : max < Infinity ? ` <= ${max}` : '';
+    throw new UsageError(`${flag} expects ${integer ? 'an integer' : 'a number'}${range}${maxWhy !== undefined && max < Infinity ? ` (${maxWhy})` : ''}, got ${String(value)}`);
   }
   return n;
 }
@@ -63,6 +69,7 @@ export const engineFlags = {
   backend: { type: 'string', short: 'b' },
   device: { type: 'string' },
   family: { type: 'string' },
+  'output-layout': { type: 'string' },
   labels: { type: 'string' },
   threads: { type: 'string' },
   concurrency: { type: 'string' },
@@ -74,6 +81,7 @@ export const engineFlagsHelp = `  -m, --model PATH       ONNX model (YOLOX, YOLO
   -b, --backend NAME     auto (default), onnxruntime, openvino or tensorrt
       --device NAME      backend device (onnxruntime: cpu; openvino: CPU (default), GPU, GPU.1, NPU, AUTO)
       --family NAME      yolox, yolov5 or yolov8 when the model does not say it
+      --output-layout L  yolov8: channels-first ([1, 4+C, N]) or anchors-first ([1, N, 4+C]) when the shape does not say it
       --labels PATH      class names: one a line, or a JSON array/object
       --threads N        CPU threads per inference (default: cores / concurrency)
       --concurrency N    inferences in flight at once (default 1)
@@ -84,6 +92,10 @@ export function engineOptionsFrom(values: Record<string, unknown>) {
   const family = values.family as string | undefined;
   if (family !== undefined && !['yolox', 'yolov5', 'yolov8'].includes(family)) {
     throw new UsageError(`--family expects yolox, yolov5 or yolov8, got ${family}`);
+  }
+  const outputLayout = values['output-layout'] as string | undefined;
+  if (outputLayout !== undefined && outputLayout !== 'channels-first' && outputLayout !== 'anchors-first') {
+    throw new UsageError(`--output-layout expects channels-first or anchors-first, got ${outputLayout}`);
   }
   const precision = values['inference-precision'] as string | undefined;
   if (precision !== undefined && !['f32', 'bf16', 'f16'].includes(precision)) {
@@ -103,9 +115,10 @@ export function engineOptionsFrom(values: Record<string, unknown>) {
     backend: parseBackend(values.backend),
     ...(values.device !== undefined ? { device: values.device as string } : {}),
     ...(family !== undefined ? { family: family as 'yolox' | 'yolov5' | 'yolov8' } : {}),
+    ...(outputLayout !== undefined ? { outputLayout: outputLayout as 'channels-first' | 'anchors-first' } : {}),
     ...(values.labels !== undefined ? { labels: values.labels as string } : {}),
-    ...(values.threads !== undefined ? { threads: parseNumber(values.threads, '--threads', { integer: true, min: 1 }) } : {}),
-    ...(values.concurrency !== undefined ? { concurrency: parseNumber(values.concurrency, '--concurrency', { integer: true, min: 1 }) } : {}),
+    ...(values.threads !== undefined ? { threads: parseNumber(values.threads, '--threads', { integer: true, min: 1, ...perCoreBound() }) } : {}),
+    ...(values.concurrency !== undefined ? { concurrency: parseNumber(values.concurrency, '--concurrency', { integer: true, min: 1, ...perCoreBound() }) } : {}),
   };
 }
 

@@ -45,7 +45,10 @@ export interface PipelineOptions {
   dropPolicy?: DropPolicy;
   /** Frames a stream may hold waiting for the engine (default 1 under 'latest', 4 under 'keep-all'). */
   queueSize?: number;
-  /** Per-stream frame rate limit: frames arriving faster are skipped before they queue. */
+  /**
+   * Per-stream frame rate limit: frames arriving faster are skipped before they queue. Files count
+   * video time (their timestamps), live sources arrival time.
+   */
   maxFps?: number;
   /**
    * Frames from several streams in one inference, where the model's batch dimension allows it.
@@ -292,12 +295,16 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     stream.counters.frameIn();
     if (this.disposed) return release();
     if (this.minIntervalMs > 0) {
+      // A file decodes as fast as the machine goes, so its rate is counted in video time (the
+      // frames' timestamps): 5 fps of a 30 s file is 150 frames, however long they take to read.
+      // A live source is counted in arrival time.
+      const at = !stream.source.live && Number.isFinite(frame.pts) ? frame.pts * 1000 : frame.time;
       // 10 % slack, so a 15 fps camera limited to 15 fps is not thinned by arrival jitter.
-      if (frame.time - stream.lastAcceptedAt < this.minIntervalMs * 0.9) {
+      if (at - stream.lastAcceptedAt < this.minIntervalMs * 0.9) {
         stream.counters.skipped++;
         return release();
       }
-      stream.lastAcceptedAt = frame.time;
+      stream.lastAcceptedAt = at;
     }
     if (stream.policy === 'latest') {
       while (stream.queue.length >= stream.capacity) {

@@ -79,14 +79,16 @@ ${detectFlagsHelp(defaults)}
         );
         return;
       }
-      const pct = (v: number) => (v < 0 ? '  n/a' : (v * 100).toFixed(1).padStart(5));
+      // One style for every figure: a fraction with 4 decimals, as --json and pycocotools print them
+      // ('n/a' where the set has no object of that size, pycocotools' -1).
+      const f = (v: number) => (v < 0 ? 'n/a' : v.toFixed(4));
       process.stdout.write(
         [
           `model     ${info.model.path} (${info.model.family}, ${info.precision}) on ${info.backend}/${info.device}`,
           `images    ${result.images}, detections ${result.detections.length}`,
-          `mAP@[.5:.95] ${metrics.mAP.toFixed(4)}   AP50 ${metrics.AP50.toFixed(4)}   AP75 ${metrics.AP75.toFixed(4)}`,
-          `AP small ${pct(metrics.APsmall)}  medium ${pct(metrics.APmedium)}  large ${pct(metrics.APlarge)}   (percent)`,
-          `AR@1 ${pct(metrics.AR1)}  AR@10 ${pct(metrics.AR10)}  AR@100 ${pct(metrics.AR100)}   (percent)`,
+          `mAP@[.5:.95] ${f(metrics.mAP)}   AP50 ${f(metrics.AP50)}   AP75 ${f(metrics.AP75)}`,
+          `AP small ${f(metrics.APsmall)}   medium ${f(metrics.APmedium)}   large ${f(metrics.APlarge)}`,
+          `AR@1 ${f(metrics.AR1)}   AR@10 ${f(metrics.AR10)}   AR@100 ${f(metrics.AR100)}`,
           '',
         ].join('\n'),
       );

@@ -13,9 +13,10 @@ import { calibratorFromFrames, splitHeldBack } from '../../quantize/calibrator';
 import type { MethodChoice } from '../../quantize/plan';
 import { parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import { ignoredScopeFrom } from './quantize';
-import { ProgressBar } from '../progress';
+import { PhaseProgress } from '../progress';
 import { OPENVINO_PRESETS, type OpenVinoPreset } from '../../runtimes/openvino/fake-quantize';
 import { DEFAULT_SUBSET_SIZE, quantizeForOpenVino } from '../../runtimes/openvino/quantize';
+import { OPENVINO_ONLY_FLAGS_HELP } from './quantize-openvino-flags';
 
 export const OPENVINO_QUANTIZE_HELP = `Usage: int8-detect quantize --backend openvino --model M.onnx --calib DIR --out M.int8.xml [options]
 
@@ -28,10 +29,9 @@ Options:
   -m, --model PATH         float ONNX model
       --calib DIR          folder of representative images (300 or more recommended)
       --out FILE.xml       where to write the IR (weights beside it in FILE.bin)
-      --preset P           mixed (default: asymmetric activations) or performance (symmetric, as NNCF's)
+${OPENVINO_ONLY_FLAGS_HELP}
       --method M           auto (default), minmax, entropy or percentile
       --ignore PATTERN     keep in float: type:OP, name:NODE, or a regular expression (repeatable)
-      --subset N           calibrate on at most N images (default ${DEFAULT_SUBSET_SIZE}, NNCF's subset size)
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8
       --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
@@ -44,7 +44,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
   const { values } = parseCommandArgs(
     [...argv],
     {
-      backend: { type: 'string' },
+      backend: { type: 'string', short: 'b' },
       model: { type: 'string', short: 'm' },
       calib: { type: 'string' },
       out: { type: 'string' },
@@ -87,7 +87,7 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
   const onSignal = () => controller.abort('interrupted (SIGINT)');
   process.once('SIGINT', onSignal);
   const calibrator = calibratorFromFrames(split.calibration, { preprocess: profile.preprocess, inputName: profile.inputName, signal: controller.signal, onWarning: warn });
-  const bars = new Map<string, ProgressBar>();
+  const progress = new PhaseProgress('int8-detect quantize: ');
   try {
     const result = await quantizeForOpenVino({
       model: bytes,
@@ -102,14 +102,9 @@ export async function runOpenVinoQuantize(argv: readonly string[]): Promise<void
       ...(values['no-equalize'] ? { equalize: false } : {}),
       ...(values['bias-correction'] !== undefined ? { biasCorrection: parseBiasCorrection(values['bias-correction']) } : {}),
       signal: controller.signal,
-      onProgress: (p) => {
-        if ((p.phase !== 'collect' && p.phase !== 'sensitivity') || p.done === undefined || values.json) return;
-        let bar = bars.get(p.phase);
-        if (!bar) bars.set(p.phase, (bar = new ProgressBar(p.phase === 'collect' ? 'calibrate' : 'sensitivity', p.total ?? 0)));
-        bar.update(p.done);
-      },
+      onProgress: (p) => progress.update(p),
     });
-    for (const bar of bars.values()) bar.done();
+    progress.done();
     for (const w of result.warnings) warn(w);
     const cpu = cpuInfo();
     const search = result.search;

@@ -13,7 +13,9 @@ import { renderReportHtml } from '../../quantize/report-html';
 import { emitTensorRtCalibrationCache } from '../../quantize/emitters/tensorrt-cache';
 import { parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../main';
-import { ProgressBar } from '../progress';
+import { EXIT_CODES_HELP } from '../messages';
+import { OPENVINO_ONLY_FLAGS_HELP } from './quantize-openvino-flags';
+import { PhaseProgress } from '../progress';
 
 /** --ignore values: 'type:Conv' an op type, 'name:Conv_41' a node name, anything else a regular expression over node names. */
 export function ignoredScopeFrom(patterns: readonly string[]): IgnoredScope {
@@ -32,10 +34,26 @@ export function ignoredScopeFrom(patterns: readonly string[]): IgnoredScope {
   return scope;
 }
 
+/** --backend (or -b): onnxruntime, the default, or openvino; read before the flags are parsed, since each backend has its own. */
+function quantizeBackend(argv: readonly string[]): 'onnxruntime' | 'openvino' {
+  let value: string | undefined;
+  argv.forEach((a, i) => {
+    if (a === '--backend' || a === '-b') value = argv[i + 1];
+    else if (a.startsWith('--backend=')) value = a.slice('--backend='.length);
+  });
+  if (value === undefined || value === 'onnxruntime') return 'onnxruntime';
+  if (value === 'openvino') return 'openvino';
+  throw new UsageError(
+    `--backend expects onnxruntime or openvino, got ${value}` +
+      (value === 'tensorrt' ? ' (TensorRT reads the Q/DQ model quantize writes, or builds INT8 itself: int8-detect build --precision int8)' : ''),
+  );
+}
+
 export const quantizeCommand: Command = {
   name: 'quantize',
   summary: 'post-training INT8: calibrate on images, write a Q/DQ ONNX model',
   help: `Usage: int8-detect quantize --model M --calib DIR --out M.int8.onnx [options]
+       int8-detect quantize --backend openvino --model M --calib DIR --out M.int8.xml [options]
 
 Runs the float model on the calibration images (with the engine's own preprocessing), chooses a
 range per activation, and writes a Q/DQ ONNX model (INT8 weights per output channel, activations
@@ -49,6 +67,8 @@ sensitive ones stay in float. Prints the agreement, what stayed in float, and th
 multiply-accumulates that run in INT8.
 
 Options:
+  -b, --backend B          onnxruntime (default: a Q/DQ ONNX model, which OpenVINO and TensorRT read too) or
+                           openvino (an OpenVINO IR with FakeQuantize, calibrated with OpenVINO: see below)
   -m, --model PATH         float ONNX model (YOLOX, YOLOv5, YOLOv8 or YOLO11 export)
       --calib DIR          folder of representative images (300 or more recommended)
       --out FILE           where to write the Q/DQ model
@@ -74,17 +94,27 @@ Options:
       --eval-annotations F their COCO annotations (instances.json)
       --eval-limit N       evaluate only the first N images of the annotations
       --json               print one JSON summary
-  -h, --help               show this help`,
+  -h, --help               show this help
+
+With --backend openvino, --out names the IR's .xml (its .bin beside it), --bias-correction defaults
+to all, --activations, --weight-bits, --limit, --batch, --seed, --calib-cache, --trt-version,
+--plan, --report and --eval-* do not apply, and two more flags do:
+${OPENVINO_ONLY_FLAGS_HELP}
+
+Off a terminal, progress is printed as a line at each tenth of the work (and every 10 s).
+
+${EXIT_CODES_HELP}`,
   async run(argv) {
-    // OpenVINO's FakeQuantize IR path has its own flags (--preset, --subset): lib/openvino/quantize-command.ts.
-    const backendAt = argv.findIndex((a) => a === '--backend' || a.startsWith('--backend='));
-    if (backendAt >= 0 && (argv[backendAt] === '--backend=openvino' || argv[backendAt + 1] === 'openvino')) {
+    // OpenVINO's FakeQuantize IR path has its own flags (--preset, --subset): quantize-openvino.ts.
+    const backend = quantizeBackend(argv);
+    if (backend === 'openvino') {
       const { runOpenVinoQuantize } = await import('./quantize-openvino');
       return runOpenVinoQuantize(argv);
     }
     const { values } = parseCommandArgs(
       argv,
       {
+        backend: { type: 'string', short: 'b' },
         model: { type: 'string', short: 'm' },
         calib: { type: 'string' },
         out: { type: 'string' },
@@ -122,7 +152,7 @@ Options:
     if (activationsFlag !== undefined && activationsFlag !== 'int8' && activationsFlag !== 'uint8') throw new UsageError(`--activations expects int8 or uint8, got ${activationsFlag}`);
     const weightBits = parseNumber(values['weight-bits'], '--weight-bits', { integer: true, min: 7, max: 8 }) as 7 | 8 | undefined;
     const limit = parseNumber(values.limit, '--limit', { integer: true, min: 1 });
-    const batchSize = parseNumber(values.batch, '--batch', { integer: true, min: 1 });
+    const batchSize = parseNumber(values.batch, '--batch', { integer: true, min: 1, max: 256 });
     const seed = parseNumber(values.seed, '--seed', { integer: true });
     const trtVersion = parseNumber(values['trt-version'], '--trt-version', { integer: true, min: 1 });
     const ignoredScope = ignoredScopeFrom((values.ignore as unknown as string[] | undefined) ?? []);
@@ -157,8 +187,7 @@ Options:
       signal: controller.signal,
       onWarning: warn,
     });
-    const progress = new ProgressBar('calibrate', calibrator.size ?? 0);
-    let searchBar: ProgressBar | undefined;
+    const progress = new PhaseProgress('int8-detect quantize: ');
     const started = Date.now();
     try {
       const flow = await quantizeWithSearch({
@@ -177,16 +206,9 @@ Options:
         ...(values['no-equalize'] ? { equalize: false } : {}),
         ...(values['bias-correction'] !== undefined ? { biasCorrection: parseBiasCorrection(values['bias-correction']) } : {}),
         signal: controller.signal,
-        onProgress: (p) => {
-          if (p.phase === 'collect' && p.done !== undefined) progress.update(p.done);
-          if (p.phase === 'plan') progress.done();
-          if (p.phase === 'sensitivity' && p.done !== undefined) {
-            searchBar ??= new ProgressBar('sensitivity', p.total ?? 0);
-            searchBar.update(p.done);
-          }
-        },
+        onProgress: (p) => progress.update({ ...p, total: p.total ?? (p.phase === 'collect' ? calibrator.size : undefined) }),
       });
-      searchBar?.done();
+      progress.done();
       const { quantized: result, search } = flow;
       const heldBack = flow.heldBack;
       for (const w of flow.warnings) warn(w);
