@@ -4,9 +4,11 @@
  * retrying cannot fix (no decoder installed, wrong credentials, no such file), or maxRetries.
  */
 import { backoffDelay } from './backoff';
+import { Int8DetectError, type OptionSpeller } from '../util/errors';
+import { warnOnce } from '../util/warnings';
 import { ffmpegArgs, gstreamerArgs } from './decoder-args';
+import { gstPython, gstreamerEnvLaunch, hasCredentials } from './gst-env-launch';
 import { DecoderProcess, type DecoderExit } from './decoder-process';
-import type { OptionSpeller } from '../util/errors';
 import { VideoSourceError, type VideoErrorReason } from './errors';
 import type { FramePool } from './frame-assembler';
 import { resolveHwAccel } from './hwaccel';
@@ -15,6 +17,7 @@ import { isLive, sourceKind } from './source-url';
 import type {
   ConnectedEvent,
   DisconnectedEvent,
+  HwAccel,
   EndEvent,
   OutputFormat,
   ReconnectingEvent,
@@ -140,15 +143,13 @@ export class VideoSource {
     this.stateValue = this.attempts === 0 && this.frames === 0 ? 'connecting' : 'reconnecting';
     const hwaccel = this.decoderName === 'ffmpeg' ? await resolveHwAccel(this.options.hwaccel ?? 'none', this.command) : 'none';
     if (this.disposed) return;
-    const args =
-      this.decoderName === 'gstreamer'
-        ? gstreamerArgs(this.kind, this.options, this.format)
-        : ffmpegArgs(this.kind, this.options, this.format, hwaccel, this.connectTimeoutMs);
+    const launch = await this.decoderLaunch(hwaccel);
+    if (this.disposed) return;
     let connected = false;
     this.killReason = undefined;
     this.lastCpu = 0;
     const decoder = new DecoderProcess(
-      { kind: this.decoderName === 'gstreamer' ? 'gstreamer' : 'ffmpeg', command: this.command, args, format: this.format, redact: this.redact, pool: this.pool },
+      { kind: this.decoderName === 'gstreamer' ? 'gstreamer' : 'ffmpeg', ...launch, format: this.format, redact: this.redact, pool: this.pool },
       {
         onFrame: (data, layout, release) => {
           if (this.disposed) return release();
@@ -190,6 +191,27 @@ export class VideoSource {
       this.killReason = 'timeout';
       void decoder.kill();
     }, this.connectTimeoutMs);
+  }
+
+  /**
+   * The decoder's command line. A GStreamer source with credentials runs from its environment
+   * (gst-env-launch.ts), so they never reach a command line; without a Python that can, it falls
+   * back to gst-launch-1.0 and warns once. ffmpeg has no such way (ffmpegCredentialsNote()).
+   */
+  private async decoderLaunch(hwaccel: Exclude<HwAccel, 'auto'>): Promise<{ command: string; args: string[]; env?: Record<string, string> }> {
+    if (this.decoderName !== 'gstreamer') return { command: this.command, args: ffmpegArgs(this.kind, this.options, this.format, hwaccel, this.connectTimeoutMs) };
+    if (hasCredentials(this.options.url)) {
+      const python = await gstPython();
+      if (python !== undefined) return gstreamerEnvLaunch(this.kind, this.options, this.format, python);
+      warnOnce(
+        new Int8DetectError(
+          'ERR_VIDEO',
+          `${this.url}: the credentials in this URL are on gst-launch-1.0's command line, where other local users can read them (ps); ` +
+            `install PyGObject with GStreamer (Debian/Ubuntu: apt-get install python3-gi gir1.2-gstreamer-1.0) to keep them in its environment instead`,
+        ),
+      );
+    }
+    return { command: this.command, args: gstreamerArgs(this.kind, this.options, this.format) };
   }
 
   private onConnected(width: number, height: number): void {
