@@ -5,6 +5,7 @@
  */
 import { Int8DetectError } from '../util/errors';
 import { CommandFailure, UsageError } from './args';
+import type { Command } from './command';
 import { cliMessage, EXIT_CODES_HELP } from './messages';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
@@ -12,16 +13,12 @@ import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
 import { probeCommand } from './commands/probe';
 import { quantizeCommand } from './commands/quantize';
+import { serveCommand } from './commands/serve';
 import { watchCommand } from './commands/watch';
 
-export interface Command {
-  name: string;
-  summary: string;
-  help: string;
-  run(argv: string[]): Promise<void>;
-}
+export type { Command } from './command';
 
-const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand];
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, serveCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

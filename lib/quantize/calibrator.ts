@@ -9,8 +9,8 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
-import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkOptionKeys } from '../util/options-check';
+import { abortError as abortErrorOf, Int8DetectError, invalidArgument } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
 import { listImages } from '../util/files';
 import { isRawFrame, validateRawFrame, type FrameInput } from '../image/frame';
 import { decodeImage } from '../image/decode';
@@ -133,7 +133,7 @@ const CALIBRATOR_OPTION_KEYS: readonly (keyof CalibratorOptions)[] = ['preproces
 
 function resolveOptions(options: CalibratorOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'calibrator options', options);
-  checkOptionKeys(options, CALIBRATOR_OPTION_KEYS, 'calibrator options');
+  checkKnownKeys(options, CALIBRATOR_OPTION_KEYS, 'calibrator options');
   if (typeof options.preprocess !== 'object' || options.preprocess === null) throw invalidArgument('a PreprocessSpec', 'options.preprocess', options.preprocess);
   if (typeof options.inputName !== 'string' || options.inputName === '') throw invalidArgument("the model input's name", 'options.inputName', options.inputName);
   const positive = (value: unknown, name: string) => {
@@ -181,8 +181,7 @@ function shuffled<T>(items: readonly T[], seed: number | undefined): T[] {
 }
 
 export function abortError(signal: AbortSignal): Int8DetectError {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
-  return new Int8DetectError('ERR_ARGUMENT', `Calibration was aborted: ${reason}`, { cause: signal.reason });
+  return abortErrorOf(signal, 'Calibration');
 }
 
 class FramesCalibrator implements FrameCalibrator {
@@ -327,4 +326,26 @@ export function calibratorFromAsyncFrames(
   const resolved = resolveOptions(options);
   if (resolved.shuffleSeed !== undefined) throw invalidArgument('no shuffleSeed (a stream cannot be shuffled)', 'options.shuffleSeed', resolved.shuffleSeed);
   return new FramesCalibrator(factory, options.size, resolved, undefined);
+}
+
+/** At most `frames` frames of the calibrator (the last batch cut to fit). */
+export function limitCalibrator(calibrator: Calibrator, frames: number): Calibrator {
+  return {
+    batchSize: calibrator.batchSize,
+    ...(calibrator.size !== undefined ? { size: Math.min(calibrator.size, frames) } : {}),
+    async *[Symbol.asyncIterator](): AsyncGenerator<CalibrationBatch> {
+      let seen = 0;
+      for await (const batch of calibrator) {
+        const n = batch.dims[0];
+        if (seen + n <= frames) yield batch;
+        else {
+          const keep = frames - seen;
+          const per = batch.data.length / n;
+          yield { input: batch.input, data: batch.data.subarray(0, keep * per), dims: [keep, ...batch.dims.slice(1)] };
+        }
+        seen += n;
+        if (seen >= frames) return;
+      }
+    },
+  };
 }

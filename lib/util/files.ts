@@ -37,6 +37,20 @@ async function linkNoReplace(from: string, to: string): Promise<void> {
   }
 }
 
+/** A companion file's path: the main file's with another extension (`x.xml` -> `x.bin`). */
+export function companionPath(file: string, extension: string): string {
+  return file.slice(0, file.length - path.extname(file).length) + extension;
+}
+
+/**
+ * A file and the files it needs beside it (an OpenVINO IR's .bin), each written atomically, the
+ * companions first: a reader never sees the main file without them.
+ */
+export async function writeWithCompanions(file: string, data: Uint8Array, companions: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  for (const [extension, bytes] of companions) await writeFileAtomic(companionPath(file, extension), bytes);
+  await writeFileAtomic(file, data);
+}
+
 /** What sharp decodes (its prebuilt libvips has no BMP loader, so .bmp is not offered). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 

@@ -12,7 +12,8 @@ import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
 import { resolveDetectOptions } from '../detect/postprocess';
 import { invalidArgument } from '../util/errors';
-import { checkNumber, checkOptionKeys } from '../util/options-check';
+import { InFlight } from '../util/in-flight';
+import { checkBounded, checkKnownKeys } from '../util/option-keys';
 import { checkSourceOptions } from './source-options';
 import { FramePool } from './frame-assembler';
 import { VideoSource } from './source';
@@ -116,20 +117,19 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   private readonly minIntervalMs: number;
   private readonly pool = new FramePool();
   private readonly cores = Math.max(1, cpus().length);
-  private inFlight = 0;
+  private readonly running = new InFlight();
   private nextStream = 0;
   private statsTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private idleEmitted = false;
   private disposing: Promise<void> | undefined;
-  private drained: (() => void) | undefined;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
   constructor(options: PipelineOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'createPipeline(options)', options);
-    checkOptionKeys(options, PIPELINE_KEYS, 'createPipeline options');
+    checkKnownKeys(options, PIPELINE_KEYS, 'createPipeline options');
     const { engine } = options;
     if (typeof engine !== 'object' || engine === null || typeof engine.detect !== 'function') {
       throw invalidArgument('an Engine from createEngine()', 'engine', engine);
@@ -140,11 +140,11 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     if (options.dropPolicy !== undefined && options.dropPolicy !== 'latest' && options.dropPolicy !== 'keep-all') {
       throw invalidArgument("'latest' or 'keep-all'", 'dropPolicy', options.dropPolicy);
     }
-    checkNumber(options.queueSize, 'queueSize', { integer: true, min: 1, max: MAX_QUEUE_SIZE, maxWhy: 'each queued frame holds its pixels' });
+    checkBounded(options.queueSize, 'queueSize', { integer: true, min: 1, max: MAX_QUEUE_SIZE, maxWhy: 'each queued frame holds its pixels' });
     if (options.maxFps !== undefined && !(typeof options.maxFps === 'number' && options.maxFps > 0)) throw invalidArgument('a positive number', 'maxFps', options.maxFps);
-    checkNumber(options.maxFps, 'maxFps', { max: MAX_FPS, maxWhy: 'faster than any camera' });
-    checkNumber(options.batch, 'batch', { integer: true, min: 1, max: MAX_BATCH });
-    checkNumber(options.statsIntervalMs, 'statsIntervalMs', { min: 0, max: 86_400_000, maxWhy: 'a day' });
+    checkBounded(options.maxFps, 'maxFps', { max: MAX_FPS, maxWhy: 'faster than any camera' });
+    checkBounded(options.batch, 'batch', { integer: true, min: 1, max: MAX_BATCH });
+    checkBounded(options.statsIntervalMs, 'statsIntervalMs', { min: 0, max: 86_400_000, maxWhy: 'a day' });
     this.engine = engine;
     // Checked now, so a misspelt option fails here rather than on every frame.
     if (options.detect !== undefined) resolveDetectOptions(options.detect);
@@ -252,7 +252,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       this.disposing = (async () => {
         if (this.statsTimer) clearInterval(this.statsTimer);
         await Promise.all(this.streams.map((s) => s.source.dispose()));
-        if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+        await this.running.drained();
         for (const s of this.streams) {
           for (const item of s.queue) item.release();
           s.queue.length = 0;
@@ -321,7 +321,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   }
 
   private schedule(): void {
-    while (this.inFlight < this.maxInFlight && !this.disposed) {
+    while (this.running.size < this.maxInFlight && !this.disposed) {
       const stream = this.takeTurn();
       if (!stream) return;
       const item = stream.queue.shift()!;
@@ -346,34 +346,33 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   }
 
   private run(stream: Stream, item: Queued): void {
-    this.inFlight++;
     const { frame } = item;
     const sequence = stream.dispatched++;
-    this.engine
-      .detect(frame, this.detectOptions)
-      .then(
-        (detections) => {
-          const latencyMs = Date.now() - frame.time;
-          stream.counters.processed(latencyMs);
-          // The event carries the frame's pixels: its buffer goes back to the pool only once delivered.
-          this.finishInOrder(stream, sequence, () => {
-            if (!this.disposed) {
-              this.safeEmit(stream, { stream: frame.stream, pts: frame.pts, time: frame.time, latencyMs, width: frame.width, height: frame.height, detections, frame });
-            }
-            item.release();
-          });
-        },
-        (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
-          this.finishInOrder(stream, sequence, () => {
-            if (this.listenerCount('error') > 0) this.emit('error', { stream: frame.stream, url: stream.source.url, error, fatal: false });
-            item.release();
-          });
-        },
+    // Counted until the outcome is delivered, so dispose() waits for the event and the frame's release.
+    void this.running
+      .track(() =>
+        this.engine.detect(frame, this.detectOptions).then(
+          (detections) => {
+            const latencyMs = Date.now() - frame.time;
+            stream.counters.processed(latencyMs);
+            // The event carries the frame's pixels: its buffer goes back to the pool only once delivered.
+            this.finishInOrder(stream, sequence, () => {
+              if (!this.disposed) {
+                this.safeEmit(stream, { stream: frame.stream, pts: frame.pts, time: frame.time, latencyMs, width: frame.width, height: frame.height, detections, frame });
+              }
+              item.release();
+            });
+          },
+          (err: unknown) => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            this.finishInOrder(stream, sequence, () => {
+              if (this.listenerCount('error') > 0) this.emit('error', { stream: frame.stream, url: stream.source.url, error, fatal: false });
+              item.release();
+            });
+          },
+        ),
       )
       .finally(() => {
-        this.inFlight--;
-        if (this.inFlight === 0 && this.drained) this.drained();
         this.schedule();
         this.checkIdle();
       });
@@ -401,7 +400,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   }
 
   private checkIdle(): void {
-    if (!this.idleEmitted && this.inFlight === 0 && this.streams.every((s) => s.done && s.queue.length === 0)) {
+    if (!this.idleEmitted && this.running.size === 0 && this.streams.every((s) => s.done && s.queue.length === 0)) {
       this.idleEmitted = true;
       this.emit('idle');
       this.resolveDone();

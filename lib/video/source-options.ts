@@ -1,6 +1,6 @@
 /** Validation of one source's options: known keys only, values of the right kind and within bounds. */
 import { invalidArgument } from '../util/errors';
-import { checkNumber, checkOptionKeys } from '../util/options-check';
+import { checkBounded, checkKnownKeys } from '../util/option-keys';
 import type { SourceOptions } from './types';
 
 const SOURCE_KEYS: readonly (keyof SourceOptions)[] = [
@@ -36,7 +36,7 @@ function optionalString(value: unknown, name: string): void {
 /** Throws an ERR_ARGUMENT naming `sources[index].<key>` for anything wrong in a source's options. */
 export function checkSourceOptions(options: SourceOptions, index: number): void {
   const at = (key: string) => `sources[${index}].${key}`;
-  checkOptionKeys(options, SOURCE_KEYS, 'source options', `sources[${index}].`);
+  checkKnownKeys(options, SOURCE_KEYS, 'source options', `sources[${index}].`);
   optionalString(options.id, at('id'));
   oneOf(options.decoder, ['ffmpeg', 'gstreamer'], at('decoder'));
   optionalString(options.ffmpegPath, at('ffmpegPath'));
@@ -50,13 +50,13 @@ export function checkSourceOptions(options: SourceOptions, index: number): void 
     throw invalidArgument('an array of strings', at('inputArgs'), options.inputArgs);
   }
   const ms = { min: 1, max: MAX_MS, maxWhy: 'a day' };
-  checkNumber(options.connectTimeoutMs, at('connectTimeoutMs'), ms);
-  checkNumber(options.stallTimeoutMs, at('stallTimeoutMs'), ms);
-  checkNumber(options.backoffInitialMs, at('backoffInitialMs'), ms);
-  checkNumber(options.backoffMaxMs, at('backoffMaxMs'), ms);
+  checkBounded(options.connectTimeoutMs, at('connectTimeoutMs'), ms);
+  checkBounded(options.stallTimeoutMs, at('stallTimeoutMs'), ms);
+  checkBounded(options.backoffInitialMs, at('backoffInitialMs'), ms);
+  checkBounded(options.backoffMaxMs, at('backoffMaxMs'), ms);
   if (options.backoffInitialMs !== undefined && options.backoffMaxMs !== undefined && options.backoffMaxMs < options.backoffInitialMs) {
     throw invalidArgument(`a number >= backoffInitialMs (${options.backoffInitialMs})`, at('backoffMaxMs'), options.backoffMaxMs);
   }
   // Infinity is the documented "never give up" of live sources.
-  if (options.maxRetries !== undefined && options.maxRetries !== Infinity) checkNumber(options.maxRetries, at('maxRetries'), { integer: true, min: 0 });
+  if (options.maxRetries !== undefined && options.maxRetries !== Infinity) checkBounded(options.maxRetries, at('maxRetries'), { integer: true, min: 0 });
 }

@@ -7,7 +7,7 @@ import { IMAGE_EXTENSIONS, listImages, writeFileAtomic } from '../../util/files'
 import { decodeImage } from '../../image/decode';
 import { CommandFailure, engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, UsageError } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { cliMessage, EXIT_CODES_HELP } from '../messages';
 import { planAnnotatedOutputs } from '../output-plan';
 import { ProgressBar } from '../progress';
