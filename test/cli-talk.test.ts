@@ -60,7 +60,9 @@ test('watch: a missing ffmpeg says --ffmpeg; INT8 of a float model says --calibr
 
 test('watch --precision int8 --calibration DIR quantizes the float model and runs it', async (t) => {
   const cacheDir = path.join(dir, 'cache');
-  const r = await runCli(['watch', media.slideshow, '--model', models.yoloxNano, '--backend', 'onnxruntime', '--precision', 'int8', '--calibration', calib, '--json', '--max-fps', '2'], {
+  // --max-drop 0.5 lets the all-INT8 model through without the sensitivity search (minutes on 12
+  // frames): what is tested here is that the CLI quantizes and serves, not the check itself.
+  const r = await runCli(['watch', media.slideshow, '--model', models.yoloxNano, '--backend', 'onnxruntime', '--precision', 'int8', '--calibration', calib, '--max-drop', '0.5', '--json', '--max-fps', '2'], {
     env: { INT8_DETECT_CACHE_DIR: cacheDir },
     timeoutMs: 400_000,
   });
@@ -116,7 +118,7 @@ test('quantize --help lists --backend, --preset and --subset; --backend onnxrunt
   t.regex(r.stderr, /^int8-detect quantize: plan$/m);
   const trt = await runCli(['quantize', '--backend', 'tensorrt', '--model', models.yoloxNano, '--calib', calib, '--out', out]);
   t.is(trt.code, 2);
-  t.regex(trt.stderr, /--backend expects onnxruntime or openvino, got tensorrt \(TensorRT reads the Q\/DQ model/);
+  t.regex(trt.stderr, /--backend expects (onnxruntime or openvino|openvino or onnxruntime), got tensorrt \(tensorrt reads the Q\/DQ model quantize writes, or builds INT8 itself/);
 });
 
 test('help <command> prints its help; --help documents the exit codes', async (t) => {
@@ -146,7 +148,7 @@ test('raw errors get their context: a bad image names its file; --width 100000 i
   }
   const threads = await runCli(['detect', path.join(coco.evalImages, '000000187334.jpg'), '--model', models.yoloxNano, '--threads', '1000000']);
   t.is(threads.code, 2);
-  t.regex(threads.stderr, /--threads expects an integer from 1 to \d+ \(4 x the \d+ cores? here\), got 1000000/);
+  t.regex(threads.stderr, /--threads expects an integer from 1 to \d+ \(4 threads per core on this machine's \d+ cores\), got 1000000/);
 });
 
 test('eval prints every figure in one style: fractions with four decimals', async (t) => {

@@ -204,12 +204,15 @@ function liveResources(): string[] {
 
 // Serial: it counts the whole process's threads, so no other test may open an engine meanwhile.
 test.serial('engines release their worker threads and can be created again and again; idle ones hold no handle', async (t) => {
-  // One engine first, so lazily started pools (libuv's, ONNX Runtime's environment) are in the baseline.
+  // The frame is decoded first (sharp's own threads start with its first image) and detected
+  // once, so every pool that starts lazily is in the baseline.
+  const frame = await rgbFrame(SHEEP.file);
   const warm = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', threads: 1 });
+  await warm.detect(frame);
   await warm.dispose();
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const threadsBefore = threadCount();
   const resourcesBefore = liveResources();
-  const frame = await rgbFrame(SHEEP.file);
 
   const engine = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', threads: 1, concurrency: 2 });
   await engine.detect(frame);

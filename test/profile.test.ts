@@ -204,7 +204,7 @@ test('overrides replace single preprocessing fields and are validated', (t) => {
 
   const bad = (overrides: ModelOverrides) => t.throws(() => resolveModelProfile({ info: yoloxInfo, overrides }), { code: 'ERR_ARGUMENT' })!.message;
   t.is(bad({ preprocess: { channelOrder: 'xyz' as 'rgb' } }), `Expected 'rgb', 'bgr' or 'gray' for preprocess.channelOrder but received "xyz" (string)`);
-  t.regex(bad({ preprocess: { colour: 'rgb' } as Partial<PreprocessSpec> }), /Unknown option 'colour' for preprocess options: the known options are 'width', 'height'/);
+  t.regex(bad({ preprocess: { colour: 'rgb' } as Partial<PreprocessSpec> }), /Unknown option 'colour' for preprocess options: the options are width, height/);
   t.regex(bad({ family: 'yolov9' as 'yolov8' }), /for family but received "yolov9"/);
   t.regex(bad({ preprocess: { width: 640 } }), /Expected the model's fixed input width 416 .* for preprocess.width but received 640/);
 });

@@ -95,8 +95,11 @@ interface Observed {
   errors: Error[];
 }
 
-/** Run one source for a few seconds and keep everything the pipeline said, and its decoder's command line. */
-async function observe(source: SourceOptions, seconds: number): Promise<Observed> {
+/**
+ * Run one source until it has given `frames` detections (or failed, or `seconds` passed: a loaded
+ * machine is slow to connect) and keep everything the pipeline said, and its decoder's command line.
+ */
+async function observe(source: SourceOptions, seconds: number, frames = 8): Promise<Observed> {
   const pipeline = createPipeline({ engine, sources: [source], statsIntervalMs: 200 });
   const observed: Observed = { outputs: [], commandLines: [], detections: 0, errors: [] };
   const keep = (name: string) => (...args: unknown[]) =>
@@ -117,7 +120,10 @@ async function observe(source: SourceOptions, seconds: number): Promise<Observed
       }
     }
   });
-  await Promise.race([pipeline.whenIdle(), delay(seconds * 1000)]);
+  const deadline = Date.now() + seconds * 1000;
+  let idle = false;
+  void pipeline.whenIdle().then(() => (idle = true));
+  while (!idle && observed.detections < frames && Date.now() < deadline) await delay(100);
   observed.outputs.push(JSON.stringify(pipeline.info), JSON.stringify(pipeline.stats()));
   await pipeline.dispose();
   for (const e of observed.errors) observed.outputs.push(e.message, e.stack ?? '', String(e));
@@ -133,7 +139,7 @@ const forms = {
 for (const decoder of ['ffmpeg', 'gstreamer'] as const) {
   for (const [form, url] of Object.entries(forms)) {
     test.serial(`${decoder}, ${form}: connected, and no output holds a secret${decoder === 'gstreamer' ? ', nor the decoder\'s command line' : ''}`, async (t) => {
-      const seen = await observe({ url: url(), id: 'cam', decoder, maxRetries: 0 }, 4);
+      const seen = await observe({ url: url(), id: 'cam', decoder, maxRetries: 0 }, 30);
       t.true(seen.detections > 5, `${seen.detections} frames: the credentials worked`);
       t.deepEqual(seen.errors.map((e) => e.message), []);
       t.true(seen.outputs.some((o) => o.startsWith('log ')), 'the decoder log lines were seen');
@@ -146,7 +152,7 @@ for (const decoder of ['ffmpeg', 'gstreamer'] as const) {
     });
   }
   test.serial(`${decoder}, a wrong password holding @, percent-encoded: the auth error, its stack and the logs hold no secret`, async (t) => {
-    const seen = await observe({ url: locked.url('cam', `admin:${encodeURIComponent('Wr0ng@pass')}`), id: 'cam', decoder, maxRetries: 0 }, 10);
+    const seen = await observe({ url: locked.url('cam', `admin:${encodeURIComponent('Wr0ng@pass')}`), id: 'cam', decoder, maxRetries: 0 }, 30);
     t.is(seen.errors.length, 1, seen.outputs.join('\n').slice(0, 2000));
     t.regex(seen.errors[0].message, /authentication failed/);
     t.true(seen.errors[0].message.includes('rtsp://admin:***@127.0.0.1'));
@@ -157,12 +163,12 @@ for (const decoder of ['ffmpeg', 'gstreamer'] as const) {
 test.serial('watch: the status table, the event lines and --json hold no secret', async (t) => {
   const url = `rtsp://admin:${PASSWORD}@127.0.0.1:${locked.port}/cam`;
   const tokenUrl = `${open.url('cam')}?${new URLSearchParams(QUERY_SECRETS).toString()}`;
-  const table = await runCli(['watch', url, tokenUrl, '--model', models.yoloxNano, '--duration', '4'], { timeoutMs: 60_000 });
+  const table = await runCli(['watch', url, tokenUrl, '--model', models.yoloxNano, '--duration', '8'], { timeoutMs: 60_000 });
   t.is(table.code, 0, table.stderr);
   t.regex(table.stderr, /stream0: connected to rtsp:\/\/admin:\*\*\*@127\.0\.0\.1/);
   t.regex(table.stderr, /fps in/, 'the status table was printed');
   t.deepEqual(leaksIn(table.stdout + table.stderr), []);
-  const json = await runCli(['watch', url, tokenUrl, '--model', models.yoloxNano, '--duration', '3', '--json'], { timeoutMs: 60_000 });
+  const json = await runCli(['watch', url, tokenUrl, '--model', models.yoloxNano, '--duration', '6', '--json'], { timeoutMs: 60_000 });
   t.is(json.code, 0, json.stderr);
   t.true(json.stdout.includes('"event":"connected"'));
   t.deepEqual(leaksIn(json.stdout + json.stderr), []);

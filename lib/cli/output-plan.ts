@@ -47,3 +47,24 @@ export async function planAnnotatedOutputs(images: readonly string[], outDir: st
   }
   return plan;
 }
+
+/** A path as the file system sees it: symbolic links and relative parts resolved, the missing tail kept. */
+async function realFile(file: string): Promise<string> {
+  return path.join(await realFolder(path.dirname(file)), path.basename(file));
+}
+
+/**
+ * Refuse an output flag that names one of the command's inputs (`quantize --model m.onnx --out
+ * m.onnx` would replace the float model, `watch in.mp4 --out in.mp4` would overwrite the video
+ * while ffmpeg reads it). Entries whose path is undefined are ignored.
+ */
+export async function refuseOutputsOverInputs(outputs: ReadonlyArray<readonly [string, string | undefined]>, inputs: ReadonlyArray<readonly [string, string | undefined]>): Promise<void> {
+  const given = inputs.filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
+  const real = await Promise.all(given.map(async ([flag, file]) => [flag, await realFile(file)] as const));
+  for (const [outFlag, file] of outputs) {
+    if (file === undefined) continue;
+    const target = await realFile(file);
+    const input = real.find(([, source]) => source === target);
+    if (input) throw new UsageError(`${outFlag} ${file} is the ${input[0]} file: writing it would replace that input; give another path`);
+  }
+}

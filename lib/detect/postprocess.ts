@@ -3,7 +3,7 @@
  * letterbox to source pixels, attach labels. Also the validation and defaults of DetectOptions.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkNumber, checkOptionKeys } from '../util/options-check';
+import { checkBounded, checkKnownKeys } from '../util/option-keys';
 import { unletterboxBox } from './letterbox';
 import { CandidateBuffer, nonMaxSuppression } from './nms';
 import type { ModelProfile } from './profile';
@@ -29,11 +29,11 @@ const isUnitInterval = (v: unknown): v is number => typeof v === 'number' && v >
 export function resolveDetectOptions(options?: DetectOptions): ResolvedDetectOptions {
   if (options === undefined || options === null) return { ...DETECT_DEFAULTS };
   if (typeof options !== 'object') throw invalidArgument('an object', 'options', options);
-  checkOptionKeys(options, DETECT_OPTION_KEYS, 'detect options');
+  checkKnownKeys(options, DETECT_OPTION_KEYS, 'detect options');
   const { scoreThreshold, iouThreshold, maxDetections, classes, classAgnostic, multiLabel } = options;
   if (scoreThreshold !== undefined && !isUnitInterval(scoreThreshold)) throw invalidArgument('a number between 0 and 1', 'scoreThreshold', scoreThreshold);
   if (iouThreshold !== undefined && !isUnitInterval(iouThreshold)) throw invalidArgument('a number between 0 and 1', 'iouThreshold', iouThreshold);
-  checkNumber(maxDetections, 'maxDetections', { integer: true, min: 1, max: MAX_DETECTIONS_BOUND, maxWhy: 'the most candidates NMS considers' });
+  checkBounded(maxDetections, 'maxDetections', { integer: true, min: 1, max: MAX_DETECTIONS_BOUND, maxWhy: 'the most candidates NMS considers' });
   if (classes !== undefined) {
     if (!Array.isArray(classes)) throw invalidArgument('an array of class ids', 'classes', classes);
     classes.forEach((id, i) => {

@@ -4,7 +4,7 @@
  * and explained in one sentence.
  */
 import { Int8DetectError, invalidArgument, libraryOptionSpeller } from '../util/errors';
-import { checkOptionKeys } from '../util/options-check';
+import { checkKnownKeys } from '../util/option-keys';
 import { warnOnce } from '../util/warnings';
 import type { ModelInfo } from '../onnx/model-info';
 import {
@@ -254,7 +254,7 @@ const OVERRIDE_KEYS: readonly (keyof ModelOverrides)[] = ['family', 'outputLayou
 
 function validateOverrides(overrides: ModelOverrides): ModelOverrides {
   if (overrides === null || typeof overrides !== 'object') throw invalidArgument('an object', 'overrides', overrides);
-  checkOptionKeys(overrides, OVERRIDE_KEYS, 'model overrides');
+  checkKnownKeys(overrides, OVERRIDE_KEYS, 'model overrides');
   const { family, outputLayout, preprocess, labels } = overrides;
   if (family !== undefined && !DETECTOR_FAMILIES.includes(family)) {
     throw invalidArgument(`one of ${DETECTOR_FAMILIES.map((f) => `'${f}'`).join(', ')}`, 'family', family);
@@ -267,7 +267,7 @@ function validateOverrides(overrides: ModelOverrides): ModelOverrides {
     for (const [key, value] of Object.entries(preprocess)) {
       if (value === undefined) continue;
       const check = PREPROCESS_CHOICES[key];
-      if (!check) checkOptionKeys({ [key]: value }, Object.keys(PREPROCESS_EXPECTED), 'preprocess options', 'preprocess.');
+      if (!check) checkKnownKeys({ [key]: value }, Object.keys(PREPROCESS_EXPECTED), 'preprocess options', 'preprocess.');
       if (!check(value)) throw invalidArgument(PREPROCESS_EXPECTED[key as keyof PreprocessSpec], `preprocess.${key}`, value);
     }
   }

@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Yolov8Layout } from '../detect/decoders/index';
 import { resolveModelProfile } from '../detect/profile';
 import type { DetectorFamily, PreprocessSpec } from '../detect/types';
 import type { ModelInfo } from '../onnx/model-info';
@@ -43,6 +44,7 @@ export interface Int8EngineRequest {
   cacheDir: string;
   options: Int8EngineOptions & {
     family?: DetectorFamily;
+    outputLayout?: Yolov8Layout;
     labels?: string | readonly string[];
     preprocess?: Partial<PreprocessSpec>;
     threads?: number;

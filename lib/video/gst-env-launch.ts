@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { packageRoot } from '../native/core';
+import { packageRoot } from '../util/package';
 import { config } from '../util/config';
 import { gstreamerDescription } from './decoder-args';
 import { splitCredentials, urlSecrets } from './redact';

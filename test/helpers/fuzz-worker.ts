@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../../lib/engine';
 import { Int8DetectError } from '../../lib/util/errors';
 import type { RawFrame } from '../../lib/image/frame';
-import { openVinoModuleStatus } from '../../lib/runtimes/openvino/module-loader';
+import { probe } from '../../lib/probe';
 import { models } from './fixtures';
 import { gridCells, tinyModel } from './tiny-onnx';
 
@@ -189,7 +189,9 @@ async function main(): Promise<void> {
     for (const engine of engines) await engine.dispose();
   } else {
     const sources = [tinyModel({ inputDims: [1, 3, 64, 64], outputDims: [1, gridCells(64, 64), 85] }), await fs.readFile(models.yoloxNano)];
-    const backends: EngineOptions['backend'][] = ['onnxruntime', ...(openVinoModuleStatus().loaded ? (['openvino'] as const) : [])];
+    // Every backend that can run here (ONNX Runtime always; OpenVINO where its module is built).
+    const report = await probe();
+    const backends = Object.entries(report.backends).filter(([, b]) => b.available).map(([name]) => name as NonNullable<EngineOptions['backend']>);
     const frame: RawFrame = { data: Buffer.alloc(64 * 48 * 3, 100), width: 64, height: 48, format: 'rgb' };
     while (Date.now() < deadline) {
       const r = seededRandom(seed * 1_000_003 + index);

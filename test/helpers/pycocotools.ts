@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../../lib/native/core';
+import { packageRoot } from '../../lib/util/package';
 
 export const venvPython = path.join(packageRoot, '.venv', 'bin', 'python');
 export const referenceScript = path.join(packageRoot, 'scripts', 'coco_reference.py');

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../util/files';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, requireString } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
 import type { Command } from '../command';
+import { refuseOutputsOverInputs } from '../output-plan';
 import { ProgressBar } from '../progress';
 
 const defaults = COCO_EVAL_DETECT_OPTIONS as Required<Pick<typeof COCO_EVAL_DETECT_OPTIONS, 'scoreThreshold' | 'iouThreshold' | 'maxDetections'>>;
@@ -46,6 +47,7 @@ ${detectFlagsHelp(defaults)}
     const annotations = requireString(values.annotations, '--annotations');
     const limit = parseNumber(values.limit, '--limit', { integer: true, min: 1 });
     const detectOptions = detectOptionsFrom(values, COCO_EVAL_DETECT_OPTIONS);
+    await refuseOutputsOverInputs([['--save-detections', values['save-detections'] as string | undefined]], [['--annotations', annotations], ['--model', values.model as string | undefined]]);
     const dataset = await loadCocoDataset(annotations);
     const engine = await createEngine(engineOptionsFrom(values));
     const total = limit === undefined ? dataset.images.length : Math.min(limit, dataset.images.length);

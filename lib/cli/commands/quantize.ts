@@ -16,10 +16,11 @@ import '../../runtimes/builtin';
 import { quantizeModelFor, type QuantizedModel } from '../../runtimes/quantize-model';
 import { backendDescriptor, embeddedBackend, registeredBackends } from '../../runtimes/registry';
 import { Int8DetectError } from '../../util/errors';
-import { listImages, writeFileAtomic, writeWithCompanions } from '../../util/files';
+import { companionPath, listImages, writeFileAtomic, writeWithCompanions } from '../../util/files';
 import { ignoredScopeFrom, parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../command';
 import { EXIT_CODES_HELP } from '../messages';
+import { refuseOutputsOverInputs } from '../output-plan';
 import { PhaseProgress } from '../progress';
 
 
@@ -134,6 +135,11 @@ ${EXIT_CODES_HELP}`;
     const calib = requireString(values.calib, '--calib');
     const out = requireString(values.out, '--out');
     if (!out.toLowerCase().endsWith(artefact.extension)) throw new UsageError(`--out must name a ${artefact.extension} file for --backend ${backendName} (${backend.quantizer!.format}), got ${out}`);
+    const companionOutputs = (artefact.companions ?? []).map((extension) => ['--out', companionPath(out, extension)] as const);
+    await refuseOutputsOverInputs(
+      [['--out', out], ...companionOutputs, ['--plan', values.plan as string | undefined], ['--report', values.report as string | undefined], ['--calib-cache', values['calib-cache'] as string | undefined]],
+      [['--model', modelPath], ['--eval-annotations', values['eval-annotations'] as string | undefined]],
+    );
     const method = (values.method ?? 'auto') as MethodChoice;
     if (!['auto', 'minmax', 'entropy', 'percentile'].includes(method)) throw new UsageError(`--method expects auto, minmax, entropy or percentile, got ${method}`);
     const activations = activationsFrom(values.activations as string | undefined, values.preset as string | undefined);

@@ -8,6 +8,7 @@ import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, pars
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
 import type { Command } from '../command';
 import { cliMessage, EXIT_CODES_HELP } from '../messages';
+import { refuseOutputsOverInputs } from '../output-plan';
 import { DETECT_DEFAULTS } from '../../detect/postprocess';
 
 function statusTable(stats: PipelineStats): string {
@@ -55,6 +56,8 @@ ${engineFlagsHelp}
       --precision P        auto (default), fp32 or int8 (a quantized model, or a float one with --calibration)
       --calibration DIR    calibration images: with --precision int8, quantize a float model first (cached,
                            as createEngine's calibrator; see docs/quantization.md)
+      --max-drop D         with --calibration: the largest estimated mAP drop the label-free check accepts
+                           before the mixed-precision search keeps activations in float (default 0.01)
 ${detectFlagsHelp(DETECT_DEFAULTS)}
       --json               JSON lines: {"stream","pts","time","latencyMs","detections":[...]}, events as {"event":...}
       --out FILE           write an annotated video (boxes and labels) of the first source, H.264
@@ -77,6 +80,7 @@ ${EXIT_CODES_HELP}`,
         ...detectFlags,
         precision: { type: 'string' },
         calibration: { type: 'string' },
+        'max-drop': { type: 'string' },
         'max-retries': { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
@@ -103,7 +107,10 @@ ${EXIT_CODES_HELP}`,
     const maxRetries = parseNumber(values['max-retries'], '--max-retries', { integer: true, min: 0 });
     const calibration = values.calibration as string | undefined;
     if (calibration !== undefined && precision !== 'int8') throw new UsageError(`--calibration quantizes a float model for --precision int8; add --precision int8 (got --precision ${precision})`);
+    const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 });
+    if (maxDrop !== undefined && calibration === undefined) throw new UsageError('--max-drop goes with --calibration DIR');
     const out = values.out as string | undefined;
+    await refuseOutputsOverInputs([['--out', out]], [...positionals.map((source) => ['a source', source] as const), ['--model', values.model as string | undefined]]);
     const json = values.json === true;
     const ffmpegPath = values.ffmpeg as string | undefined;
 
@@ -111,6 +118,7 @@ ${EXIT_CODES_HELP}`,
       ...engineOptionsFrom(values),
       precision: precision as 'auto' | 'fp32' | 'int8',
       ...(calibration !== undefined ? { calibrator: calibration } : {}),
+      ...(maxDrop !== undefined ? { maxDrop } : {}),
     });
     const detect = detectOptionsFrom(values, {});
     const sources: SourceOptions[] = positionals.map((url, i) => ({
