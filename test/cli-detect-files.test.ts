@@ -8,7 +8,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
+import { resolveModelProfile } from '../lib/detect/profile';
 import { decodeImage } from '../lib/image/decode';
+import { readModelInfo } from '../lib/onnx/model-info';
+import { calibratorFromFolder } from '../lib/quantize/calibrator';
 import { listImages } from '../lib/util/files';
 import { runCli } from './helpers/cli';
 import { coco, models } from './helpers/fixtures';
@@ -122,4 +125,43 @@ test('only image types sharp decodes are listed: every listed extension decodes'
   const listed = await listImages(folder);
   t.deepEqual(listed.map((f) => path.extname(f)).sort(), Object.keys(writers).map((e) => `.${e}`).sort());
   for (const file of listed) t.is((await decodeImage(file)).width, 64, file);
+});
+
+test('no command writes over its own input: quantize --out the model, eval --save-detections the annotations, watch --out the video', async (t) => {
+  const folder = path.join(dir, 'inputs');
+  await fs.mkdir(folder);
+  const model = path.join(folder, 'model.onnx');
+  await fs.copyFile(models.yoloxNano, model);
+  const annotations = path.join(folder, 'instances.json');
+  await fs.copyFile(coco.evalAnnotations, annotations);
+  const video = path.join(folder, 'clip.mp4');
+  await fs.writeFile(video, 'not really a video, and it must stay as it is');
+  const before = await folderDigest(folder);
+  const cases: Array<[string[], RegExp]> = [
+    [['quantize', '--model', model, '--calib', coco.calibImages, '--out', path.join(folder, '.', 'model.onnx')], /--out .*model\.onnx is the --model file: writing it would replace that input/],
+    [['quantize', '--model', model, '--calib', coco.calibImages, '--out', path.join(dir, 'q.onnx'), '--plan', model], /--plan .* is the --model file/],
+    [['eval', '--model', models.yoloxNano, '--images', coco.evalImages, '--annotations', annotations, '--save-detections', annotations], /--save-detections .* is the --annotations file/],
+    [['watch', video, '--model', models.yoloxNano, '--out', video], /--out .*clip\.mp4 is one of the sources: writing it would replace that input/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runCli(args);
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, pattern);
+  }
+  t.deepEqual(await folderDigest(folder), before, 'every input is as it was');
+});
+
+test('one undecodable calibration image is skipped with a warning naming it, not the end of calibration', async (t) => {
+  const folder = path.join(dir, 'calib-bad');
+  await fs.mkdir(folder);
+  const names = (await fs.readdir(coco.calibImages)).sort().slice(0, 3);
+  for (const name of names) await fs.copyFile(path.join(coco.calibImages, name), path.join(folder, name));
+  await fs.writeFile(path.join(folder, 'broken.jpg'), 'this is not a JPEG');
+  const profile = resolveModelProfile({ info: readModelInfo(await fs.readFile(models.yoloxNano)) });
+  const warnings: string[] = [];
+  const calibrator = await calibratorFromFolder(folder, { preprocess: profile.preprocess, inputName: profile.inputName, onWarning: (w) => warnings.push(w) });
+  let frames = 0;
+  for await (const batch of calibrator) frames += batch.dims[0];
+  t.is(frames, 3, 'the three good images calibrate');
+  t.true(warnings.some((w) => /skipped a calibration image that cannot be used: Could not decode the image .*broken\.jpg/.test(w)), warnings.join('\n'));
 });

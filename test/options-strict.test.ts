@@ -8,7 +8,10 @@ import test from 'ava';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchmarkEngine } from '../lib/bench';
 import { resolveModelProfile } from '../lib/detect/profile';
+import { loadCocoDataset } from '../lib/eval/coco';
+import { evaluateEngine } from '../lib/eval/evaluate-engine';
 import { createEngine, type Engine, type EngineOptions } from '../lib/engine';
 import type { ModelInfo } from '../lib/onnx/model-info';
 import { Int8DetectError } from '../lib/util/errors';
@@ -166,4 +169,19 @@ test('quantization settings refuse unknown keys before any calibration runs', as
   );
   expectArgumentError(t, err, /Unknown option 'methd' for quantization options: did you mean 'method'\?/, 'quantization.methd');
   t.true(Date.now() - started < 20_000, 'refused up front, not after calibrating');
+});
+
+test('benchmarkEngine and evaluateEngine refuse unknown keys and unbounded counts', async (t) => {
+  const frames = [frame];
+  const bench = await t.throwsAsync(benchmarkEngine(yolox, { frames, iteration: 3 } as never));
+  expectArgumentError(t, bench, /Unknown option 'iteration' for benchmarkEngine options: did you mean 'iterations'\?/);
+  const huge = await t.throwsAsync(benchmarkEngine(yolox, { frames, iterations: 1e12 }));
+  expectArgumentError(t, huge, /an integer from 1 to 1000000 for iterations but received 1000000000000/);
+  const none = await t.throwsAsync(benchmarkEngine(yolox, { frames: [] }));
+  expectArgumentError(t, none, /a non-empty array of raw frames for frames but received an array of length 0/);
+  const dataset = await loadCocoDataset(coco.evalAnnotations);
+  const evaluation = await t.throwsAsync(evaluateEngine(yolox, { imagesDir: coco.evalImages, dataset, limt: 3 } as never));
+  expectArgumentError(t, evaluation, /Unknown option 'limt' for evaluateEngine options: did you mean 'limit'\?/);
+  const limit = await t.throwsAsync(evaluateEngine(yolox, { imagesDir: coco.evalImages, dataset, limit: 0 }));
+  expectArgumentError(t, limit, /an integer >= 1 for limit but received 0/);
 });

@@ -56,7 +56,8 @@ async function realFile(file: string): Promise<string> {
 /**
  * Refuse an output flag that names one of the command's inputs (`quantize --model m.onnx --out
  * m.onnx` would replace the float model, `watch in.mp4 --out in.mp4` would overwrite the video
- * while ffmpeg reads it). Entries whose path is undefined are ignored.
+ * while ffmpeg reads it). Inputs are named by their flag ('--model') or in words ('one of the
+ * sources'); entries whose path is undefined are ignored.
  */
 export async function refuseOutputsOverInputs(outputs: ReadonlyArray<readonly [string, string | undefined]>, inputs: ReadonlyArray<readonly [string, string | undefined]>): Promise<void> {
   const given = inputs.filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
@@ -65,6 +66,6 @@ export async function refuseOutputsOverInputs(outputs: ReadonlyArray<readonly [s
     if (file === undefined) continue;
     const target = await realFile(file);
     const input = real.find(([, source]) => source === target);
-    if (input) throw new UsageError(`${outFlag} ${file} is the ${input[0]} file: writing it would replace that input; give another path`);
+    if (input) throw new UsageError(`${outFlag} ${file} is ${input[0].startsWith('-') ? `the ${input[0]} file` : input[0]}: writing it would replace that input; give another path`);
   }
 }

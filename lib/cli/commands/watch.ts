@@ -110,7 +110,7 @@ ${EXIT_CODES_HELP}`,
     const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 });
     if (maxDrop !== undefined && calibration === undefined) throw new UsageError('--max-drop goes with --calibration DIR');
     const out = values.out as string | undefined;
-    await refuseOutputsOverInputs([['--out', out]], [...positionals.map((source) => ['a source', source] as const), ['--model', values.model as string | undefined]]);
+    await refuseOutputsOverInputs([['--out', out]], [...positionals.map((source) => ['one of the sources', source] as const), ['--model', values.model as string | undefined]]);
     const json = values.json === true;
     const ffmpegPath = values.ffmpeg as string | undefined;
 
