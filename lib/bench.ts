@@ -4,9 +4,12 @@
  * figure is a median over rounds and the ratio is taken within each round.
  */
 import { performance } from 'node:perf_hooks';
+import { resolveDetectOptions } from './detect/postprocess';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
 import type { DetectOptions } from './detect/types';
 import type { Engine } from './engine';
+import { invalidArgument } from './util/errors';
+import { checkBounded, checkKnownKeys } from './util/option-keys';
 import { median, percentile } from './util/statistics';
 import { validateRawFrame, type RawFrame } from './image/frame';
 
@@ -68,10 +71,16 @@ async function throughputOf(count: number, depth: number, call: (i: number) => P
   return count / ((performance.now() - started) / 1000);
 }
 
+const BENCH_KEYS: readonly (keyof BenchOptions)[] = ['frames', 'iterations', 'rounds', 'depth', 'detectOptions', 'onRound'];
+
 export async function benchmarkEngine(engine: Engine, options: BenchOptions): Promise<BenchResult> {
-  const iterations = options.iterations ?? 20;
-  const rounds = options.rounds ?? 5;
-  const depth = options.depth ?? engine.info.concurrency + 1;
+  if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'benchmarkEngine(engine, options)', options);
+  checkKnownKeys(options, BENCH_KEYS, 'benchmarkEngine options');
+  if (!Array.isArray(options.frames) || options.frames.length === 0) throw invalidArgument('a non-empty array of raw frames', 'frames', options.frames);
+  const iterations = checkBounded(options.iterations, 'iterations', { integer: true, min: 1, max: 1_000_000 }) ?? 20;
+  const rounds = checkBounded(options.rounds, 'rounds', { integer: true, min: 1, max: 10_000 }) ?? 5;
+  const depth = checkBounded(options.depth, 'depth', { integer: true, min: 1, max: 1024, maxWhy: 'calls in flight at once' }) ?? engine.info.concurrency + 1;
+  if (options.detectOptions !== undefined) resolveDetectOptions(options.detectOptions);
   const frames = options.frames;
   // Raw inference gets tensors already preprocessed, one per frame, so it measures the runtime alone.
   const spec = engine.info.preprocess;

@@ -51,7 +51,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...(options.device !== undefined ? { device: options.device } : {}),
     concurrency: resolved.concurrency,
     threads: resolved.threads,
-    overrides: { family: options.family, labels: options.labels, preprocess: options.preprocess },
+    overrides: { family: options.family, outputLayout: options.outputLayout, labels: options.labels, preprocess: options.preprocess },
     ...(backendSettings(options, backend.name) !== undefined ? { settings: backendSettings(options, backend.name) as DetectorSettings['settings'] } : {}),
   };
 
@@ -75,8 +75,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (!capabilities.buildsFromFloat && ((precision === 'int8' && !served.quantized) || precision === 'fp16')) {
     throw new Int8DetectError(
       'ERR_ARGUMENT',
-      `precision '${precision}' was requested, but ${modelName} is a float model and the ${backend.name} backend runs models as they are; ` +
-        `pass calibrator (an image folder or frames) to quantize it here, or quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for precision 'fp32' or 'auto'`,
+      (spell) =>
+        `${spell('precision', [precision])} was requested, but ${modelName} is a float model and the ${backend.name} backend runs models as they are; ` +
+        `pass ${spell('calibrator')} (calibration images) to quantize it here, or quantize it first (int8-detect quantize: a Q/DQ model runs in INT8), or ask for ${spell('precision', ['fp32'])} or ${spell('precision', ['auto'])}`,
+      { option: 'calibrator' },
     );
   }
   const { session, profile } = await openSessionWithProfile(backend, served, servedPrecision, settings).finally(() => int8?.release?.());

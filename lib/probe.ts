@@ -11,6 +11,7 @@ import type { BackendName, BackendProbe, NativeModuleOrigin, ProbeContext } from
 import './runtimes/builtin';
 import { backendDescriptor, registeredBackends } from './runtimes/registry';
 import { Int8DetectError, invalidArgument } from './util/errors';
+import { checkKnownKeys } from './util/option-keys';
 
 export type { BackendName, BackendProbe };
 
@@ -75,6 +76,7 @@ let cachedReport: Promise<ProbeReport> | undefined;
  */
 export function probe(options: { refresh?: boolean } = {}): Promise<ProbeReport> {
   if (options === null || typeof options !== 'object') throw invalidArgument('an object', 'options', options);
+  checkKnownKeys(options, ['refresh'], 'probe options');
   if (options.refresh !== undefined && typeof options.refresh !== 'boolean') {
     throw invalidArgument('a boolean', 'options.refresh', options.refresh);
   }

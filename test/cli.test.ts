@@ -1,14 +1,11 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { runCli } from './helpers/cli';
 import { coco, models } from './helpers/fixtures';
-
-const venvPython = path.resolve(__dirname, '..', '..', '.venv', 'bin', 'python');
-const referenceScript = path.resolve(__dirname, '..', '..', 'scripts', 'coco_reference.py');
+import { pycocotoolsScores, pycocotoolsTest } from './helpers/pycocotools';
 
 let dir: string;
 test.before(async () => {
@@ -18,20 +15,9 @@ test.after.always(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-function pycocotools(annotations: string, detections: string): Promise<{ mAP: number; AP50: number; AP75: number; stats: number[] }> {
-  return new Promise((resolve, reject) => {
-    execFile(venvPython, [referenceScript, '--annotations', annotations, '--detections', detections, '--json'], { maxBuffer: 16 * 2 ** 20 }, (err, stdout) => {
-      if (err) return reject(err);
-      const json = stdout.trim().split('\n').pop()!;
-      resolve(JSON.parse(json));
-    });
-  });
-}
-
-test('eval --json scores the YOLOX fixture on coco/eval, and pycocotools agrees on the same detections', async (t) => {
-  const saved = path.join(dir, 'yolox-detections.json');
+test('eval --json scores the YOLOX fixture on coco/eval', async (t) => {
   const { code, stdout, stderr } = await runCli([
-    'eval', '--model', models.yoloxNano, '--backend', 'onnxruntime', '--images', coco.evalImages, '--annotations', coco.evalAnnotations, '--json', '--save-detections', saved,
+    'eval', '--model', models.yoloxNano, '--backend', 'onnxruntime', '--images', coco.evalImages, '--annotations', coco.evalAnnotations, '--json',
   ]);
   t.is(code, 0, stderr);
   const result = JSON.parse(stdout);
@@ -43,12 +29,21 @@ test('eval --json scores the YOLOX fixture on coco/eval, and pycocotools agrees 
   t.true(result.mAP > 0.22 && result.mAP < 0.32, `mAP ${result.mAP}`);
   t.true(result.AP50 > result.mAP && result.AP50 > result.AP75);
   t.is(result.perClass.length, 80);
-  if (!existsSync(venvPython)) {
-    t.log(`pycocotools cross-check skipped: ${venvPython} is missing (run scripts/setup-python.sh)`);
-    return;
-  }
-  const reference = await pycocotools(coco.evalAnnotations, saved);
-  t.log(`pycocotools: mAP ${reference.mAP} AP50 ${reference.AP50} AP75 ${reference.AP75}`);
+});
+
+pycocotoolsTest('pycocotools agrees with eval --json on the same detections', async (t) => {
+  const limit = 40;
+  const saved = path.join(dir, 'yolox-detections.json');
+  const { code, stdout, stderr } = await runCli([
+    'eval', '--model', models.yoloxNano, '--backend', 'onnxruntime', '--images', coco.evalImages, '--annotations', coco.evalAnnotations,
+    '--limit', String(limit), '--json', '--save-detections', saved,
+  ]);
+  t.is(code, 0, stderr);
+  const result = JSON.parse(stdout);
+  t.is(result.images, limit);
+  const dataset = JSON.parse(await fs.readFile(coco.evalAnnotations, 'utf8')) as { images: { id: number }[] };
+  const reference = pycocotoolsScores(coco.evalAnnotations, saved, dataset.images.slice(0, limit).map((i) => i.id));
+  t.log(`ours: mAP ${result.mAP}; pycocotools: mAP ${reference.mAP} AP50 ${reference.AP50} AP75 ${reference.AP75}`);
   for (const key of ['mAP', 'AP50', 'AP75'] as const) {
     t.true(Math.abs(result[key] - reference[key]) < 1e-4, `${key}: ours ${result[key]} pycocotools ${reference[key]}`);
   }

@@ -4,7 +4,6 @@
  * a freshly perturbed set scored live by scripts/coco_reference.py.
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,10 +21,9 @@ import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from '../lib/eval/coco-match';
 import { Int8DetectError } from '../lib/util/errors';
 import { packageRoot } from '../lib/util/package';
 import { coco } from './helpers/fixtures';
+import { pycocotoolsScores, pycocotoolsTest } from './helpers/pycocotools';
 
 const dataDir = path.join(packageRoot, 'test', 'data', 'coco');
-const venvPython = path.join(packageRoot, '.venv', 'bin', 'python');
-const referenceScript = path.join(packageRoot, 'scripts', 'coco_reference.py');
 // The committed sets came from pycocotools on one machine and our arithmetic is plain IEEE
 // doubles in the order numpy uses, so we hold them to exact equality; a live run may meet a
 // pycocotools built with other compiler flags, so it gets the 1e-9 the brief allows.
@@ -248,17 +246,21 @@ function escape(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Live comparison with pycocotools, where scripts/setup-python.sh has made the .venv.
 
-function liveSkipReason(): string | undefined {
-  if (!fs.existsSync(venvPython)) return `${venvPython} not found (run scripts/setup-python.sh)`;
-  if (!fs.existsSync(coco.evalAnnotations)) return `fixture annotations ${coco.evalAnnotations} not found`;
-  const probe = spawnSync(venvPython, ['-c', 'import pycocotools.cocoeval'], { encoding: 'utf8', timeout: 60_000 });
-  if (probe.status !== 0) return `pycocotools does not import in ${venvPython}: ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}`;
-  return undefined;
-}
-
-const skipReason = liveSkipReason();
 const liveTitle = 'a freshly perturbed set scored live by pycocotools matches evaluate()';
-if (skipReason) console.log(`coco-eval: skipping the live pycocotools comparison: ${skipReason}`);
+
+/**
+ * The perturbation's seed: INT8_DETECT_TEST_SEED when set (to replay a failure), else a fresh one,
+ * printed either way.
+ */
+function liveSeed(): number {
+  const given = process.env.INT8_DETECT_TEST_SEED;
+  if (given !== undefined && given !== '') {
+    const seed = Number(given);
+    if (!Number.isInteger(seed) || seed < 0) throw new Error(`INT8_DETECT_TEST_SEED must be a non-negative integer, got ${given}`);
+    return seed;
+  }
+  return Math.floor(Math.random() * 2 ** 31);
+}
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed from its logged seed. */
 function seededRandom(seed: number): () => number {
@@ -307,22 +309,16 @@ function perturbedDetections(groundTruth: CocoDataset, random: () => number): Co
   return out;
 }
 
-(skipReason ? test.skip : test)(skipReason ? `${liveTitle} (skipped: ${skipReason})` : liveTitle, async (t) => {
+pycocotoolsTest(liveTitle, async (t) => {
   const groundTruth = await loadCocoDataset(coco.evalAnnotations);
-  const seed = Math.floor(Math.random() * 2 ** 31);
-  t.log(`seed ${seed}`);
+  const seed = liveSeed();
+  t.log(`seed ${seed} (replay with INT8_DETECT_TEST_SEED=${seed})`);
   const detections = perturbedDetections(groundTruth, seededRandom(seed));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coco-live-'));
   try {
     const file = path.join(dir, 'detections.json');
     fs.writeFileSync(file, JSON.stringify(detections));
-    const run = spawnSync(venvPython, [referenceScript, '--annotations', coco.evalAnnotations, '--detections', file, '--json'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    t.is(run.status, 0, run.stderr);
-    const reference = JSON.parse(run.stdout) as Reference;
+    const reference = pycocotoolsScores(coco.evalAnnotations, file) as unknown as Reference;
     const maxDiff = assertMatchesReference(t, evaluate(detections, groundTruth), reference, LIVE_TOLERANCE);
     t.log(`${detections.length} detections, mAP ${reference.stats[0]}, max |diff| ${maxDiff}`);
   } finally {

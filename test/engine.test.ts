@@ -1,5 +1,5 @@
 import test from 'ava';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -192,12 +192,44 @@ test('dispose() waits for calls in flight; later calls reject with ERR_DISPOSED'
   await engine.dispose();
 });
 
-test('engines release their worker threads and can be created again and again', async (t) => {
+/** OS threads of this process (worker threads and the runtimes' own pools among them). */
+function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/** What keeps the event loop alive (process.getActiveResourcesInfo: ref'ed handles and requests only). */
+function liveResources(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'Timeout' && r !== 'Immediate');
+}
+
+// Serial: it counts the whole process's threads, so no other test may open an engine meanwhile.
+test.serial('engines release their worker threads and can be created again and again; idle ones hold no handle', async (t) => {
+  // The frame is decoded first (sharp's own threads start with its first image) and detected
+  // once, so every pool that starts lazily is in the baseline.
+  const frame = await rgbFrame(SHEEP.file);
+  const warm = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', threads: 1 });
+  await warm.detect(frame);
+  await warm.dispose();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const threadsBefore = threadCount();
+  const resourcesBefore = liveResources();
+
+  const engine = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', threads: 1, concurrency: 2 });
+  await engine.detect(frame);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.true(threadCount() > threadsBefore, 'the engine runs worker threads');
+  // An idle engine must not keep the process alive: a program that never calls dispose() exits.
+  t.deepEqual(liveResources(), resourcesBefore, 'an idle engine holds no ref\'ed handle (its workers are unref\'ed while idle)');
+  await engine.dispose();
+
   for (let i = 0; i < 3; i++) {
-    const engine = await createEngine({ model: models.yoloxNano, threads: 1 });
-    await engine.dispose();
+    const again = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', threads: 1 });
+    t.true((await again.detect(frame)).some((d) => d.label === 'sheep'));
+    await again.dispose();
   }
-  t.pass();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.is(threadCount(), threadsBefore, 'every worker thread has ended');
+  t.deepEqual(liveResources(), resourcesBefore, 'no handle is left behind');
 });
 
 test('bad frames are errors that name the problem', async (t) => {

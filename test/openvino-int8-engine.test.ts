@@ -28,13 +28,16 @@ test.before(async () => {
   if (!status.loaded) return;
   cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'int8-detect-ov-int8-engine-'));
   process.env.INT8_DETECT_CACHE_DIR = cacheDir;
-  // 16 images: 12 calibrate, 4 are held back for the label-free check; maxDrop 1 accepts the
-  // all-INT8 IR at once, so no sensitivity ranking runs.
+  // 16 images: 12 calibrate, 4 are held back for the label-free check. MAX_DROP is a real bound
+  // (the estimated drop can reach 0.5), which the all-INT8 IR meets, so no sensitivity ranking
+  // runs; a quantization that broke the model would fail it.
   files = (await fs.readdir(coco.calibImages)).sort().slice(0, 16).map((f) => path.join(coco.calibImages, f));
 });
 test.after.always(async () => {
   if (cacheDir) await fs.rm(cacheDir, { recursive: true, force: true });
 });
+
+const MAX_DROP = 0.05;
 
 /** A calibrator that counts the frames it reads, and the options every engine here shares. */
 async function options(precision: 'int8' | 'auto', phases?: Set<string>) {
@@ -45,10 +48,23 @@ async function options(precision: 'int8' | 'auto', phases?: Set<string>) {
     backend: 'openvino' as const,
     precision,
     calibrator,
-    maxDrop: 1,
+    maxDrop: MAX_DROP,
     quantization: { heldBack: 4 },
     ...(phases ? { onProgress: (p: { phase: string }) => phases.add(p.phase) } : {}),
   };
+}
+
+/**
+ * The INT8 IR of options('int8') in the cache, made if it is not there yet: the tests that need
+ * a filled cache fill it themselves, so each passes alone and in any order.
+ */
+async function cachedInt8Ir(): Promise<string> {
+  const engine = await createEngine(await options('int8'));
+  try {
+    return engine.info.quantization!.cachePath!;
+  } finally {
+    await engine.dispose();
+  }
 }
 
 async function int8Files(): Promise<string[]> {
@@ -73,8 +89,10 @@ ovTest('int8 with a calibrator: an IR in the cache, served on OpenVINO; the seco
     t.true(read >= 12, `calibration frames were read (${read})`);
     t.is(q.calibrationFrames, 12, 'the 4 held-back frames were not calibrated on');
     t.is(q.agreement.heldBackFrames, 4);
-    t.is(q.agreement.maxDrop, 1);
-    t.true(q.agreement.passed);
+    t.is(q.agreement.maxDrop, MAX_DROP);
+    t.log(`estimated drop ${q.agreement.estimatedDrop} (interval ${q.agreement.estimatedDropInterval}), agreement ${q.agreement.allInt8}, floor ${q.agreement.floor}`);
+    t.true(q.agreement.estimatedDrop <= MAX_DROP, `the all-INT8 IR's estimated mAP drop ${q.agreement.estimatedDrop} is within ${MAX_DROP}`);
+    t.is(q.agreement.passed, q.agreement.estimatedDrop <= MAX_DROP);
     t.true(q.agreement.trials.length >= 1, 'the label-free check ran');
     t.true(q.agreement.allInt8 > 0 && q.agreement.allInt8 <= 1, JSON.stringify(q.agreement));
     t.true(q.macs.int8Fraction > 0.9, `INT8 MAC fraction ${q.macs.int8Fraction}`);
@@ -110,10 +128,7 @@ ovTest('int8 with a calibrator: an IR in the cache, served on OpenVINO; the seco
 });
 
 ovTest("a cache entry whose .bin was deleted is reported and rebuilt, never opened", async (t) => {
-  const probe = await createEngine(await options('int8'));
-  const xml = probe.info.quantization!.cachePath!;
-  t.is(probe.info.quantization!.source, 'cache');
-  await probe.dispose();
+  const xml = await cachedInt8Ir();
   const bin = xml.replace(/\.xml$/, '.bin');
   await fs.rm(bin);
 
@@ -132,6 +147,7 @@ ovTest("a cache entry whose .bin was deleted is reported and rebuilt, never open
 });
 
 ovTest("precision 'auto' times FP32 and INT8, serves the faster that passes, and caches the measurement", async (t) => {
+  await cachedInt8Ir();
   read = 0;
   const first = await createEngine(await options('auto'));
   let measured;
@@ -143,15 +159,15 @@ ovTest("precision 'auto' times FP32 and INT8, serves the faster that passes, and
     t.true(c.fp32.medianMs > 0 && c.int8.medianMs > 0, JSON.stringify(c));
     t.is(c.ratio, c.int8.medianMs / c.fp32.medianMs);
     t.is(c.rounds * c.runsPerRound, 15);
-    t.true(c.int8.passed, 'maxDrop 1 passes');
-    t.is(c.chosen, c.int8.medianMs < c.fp32.medianMs ? 'int8' : 'fp32', 'the faster of the two, both passing');
+    t.is(c.int8.passed, c.int8.estimatedDrop <= MAX_DROP);
+    t.is(c.chosen, c.int8.passed && c.int8.medianMs < c.fp32.medianMs ? 'int8' : 'fp32', 'the faster of those that pass');
     t.is(first.info.precision, c.chosen);
     t.is(first.info.model.quantized, c.chosen === 'int8');
     t.is(first.info.quantization !== undefined, c.chosen === 'int8', 'quantization info only when INT8 is served');
     t.regex(first.info.reasons.precision, /FP32.* median \d+\.\d+ ms, INT8 median \d+\.\d+ ms \(INT8\/FP32 \d+\.\d+/);
     t.regex(first.info.reasons.precision, new RegExp(`serving ${c.chosen.toUpperCase()}`));
     t.regex(first.info.reasons.precision, new RegExp(`OpenVINO ${status.version!.replace(/\./g, '\\.')}`));
-    t.is(read, 0, 'the INT8 IR came from the cache the int8 tests filled');
+    t.is(read, 0, 'the INT8 IR came from the cache cachedInt8Ir() filled');
     t.truthy(c.cachePath);
     t.true((await fs.stat(c.cachePath!)).isFile());
     t.true((await detectOnce(first)).length > 0);
@@ -186,7 +202,7 @@ ovTest('a stream is quantized into a temporary IR, served, and not cached', asyn
     backend: 'openvino',
     precision: 'int8',
     calibrator: calibratorFromAsyncFrames(frames, { preprocess: profile.preprocess, inputName: profile.inputName, onWarning: () => {} }),
-    maxDrop: 1,
+    maxDrop: MAX_DROP,
     quantization: { heldBack: 4, search: false },
   });
   try {
@@ -230,4 +246,36 @@ ovTest('an abort during calibration rejects and leaves no cache file', async (t)
   });
   await t.throwsAsync(promise, { message: /abort/ });
   t.deepEqual(await int8Files(), before, 'no new entry, no temporary file');
+});
+
+ovTest("precision 'auto' serves FP32 when INT8 fails the accuracy check, whatever the timings", async (t) => {
+  // Calibrated on flat grey frames, the activation ranges fit nothing a real image produces: the
+  // INT8 IR clips almost every activation and misses the objects FP32 finds on the real held-back
+  // frames, so its estimated drop exceeds maxDrop. search: false keeps that model (no mixed
+  // precision rescues it), so the check fails for real.
+  const profile = resolveModelProfile({ info: readModelInfo(await fs.readFile(models.yoloxNano)) });
+  const grey = Array.from({ length: 8 }, () => ({ data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240, format: 'rgb' as const }));
+  const engine = await createEngine({
+    model: models.yoloxNano,
+    backend: 'openvino',
+    precision: 'auto',
+    calibrator: calibratorFromFrames(grey, { preprocess: profile.preprocess, inputName: profile.inputName, onWarning: () => {} }),
+    maxDrop: 0.01,
+    quantization: { heldBack: files.slice(0, 4), search: false },
+  });
+  try {
+    const c = engine.info.precisionChoice!;
+    t.log(engine.info.reasons.precision);
+    t.false(c.int8.passed);
+    t.true(c.int8.estimatedDrop > 0.01, `estimated drop ${c.int8.estimatedDrop}`);
+    t.is(c.chosen, 'fp32');
+    t.is(engine.info.precision, 'fp32');
+    t.false(engine.info.model.quantized);
+    t.is(engine.info.quantization, undefined, 'the INT8 model is not served');
+    t.regex(c.why, /INT8 failed the label-free accuracy check \(estimated mAP drop \d\.\d{4}\), so FP32 is served whatever the timings/);
+    t.regex(engine.info.reasons.precision, /serving FP32/);
+    t.true((await detectOnce(engine)).length > 0, 'the float model finds objects');
+  } finally {
+    await engine.dispose();
+  }
 });

@@ -65,7 +65,8 @@ test('the YOLOX-Nano fixture is recognised as yolox with BGR, raw, top-left prep
   t.deepEqual(profile.labels, [...COCO_CLASS_NAMES]);
   t.is(
     profile.reason,
-    'yolox head recognised from output [1,3549,85] (one row per grid cell, no Ultralytics metadata); ' +
+    'yolox head recognised from output [1,3549,85] (one row per grid cell, no Ultralytics metadata) as a yolox head with 80 classes, the count COCO has ' +
+      "(output [1,3549,85] also fits a transposed yolov8 head with 81 classes; pass family: 'yolox' | 'yolov5' | 'yolov8' if it is one); " +
       'YOLOX preprocessing (BGR, raw 0..255, top-left letterbox padded with 114) at 416x416 from the input images [1,3,416,416]; ' +
       'COCO labels for its 80 classes.',
   );
@@ -125,9 +126,14 @@ test('[1, grid, 4+C] with Ultralytics metadata is a transposed yolov8, and decod
   t.deepEqual(Array.from(candidates.boxes.subarray(0, 4)), [27, 6, 37, 26]);
 });
 
-test('[1, grid, 5+C] without Ultralytics metadata is yolox; family yolov8 reads it as transposed instead', (t) => {
+test('[1, grid, K] without Ultralytics metadata: the reading with COCO\'s 80 classes; family decides otherwise', (t) => {
+  // 84 columns: a transposed yolov8 head with 80 classes rather than a yolox head with 79.
   const info = syntheticInfo([1, 3, 640, 640], [1, 8400, 84]);
-  const asYolox = resolveModelProfile({ info });
+  const guessed = resolveModelProfile({ info });
+  t.is(guessed.family, 'yolov8');
+  t.is(guessed.numClasses, 80);
+  t.regex(guessed.reason, /also fits a yolox head with 79 classes; pass family/);
+  const asYolox = resolveModelProfile({ info, overrides: { family: 'yolox' } });
   t.is(asYolox.family, 'yolox');
   t.is(asYolox.numClasses, 79);
   const asYolov8 = resolveModelProfile({ info, overrides: { family: 'yolov8' } });
@@ -198,7 +204,7 @@ test('overrides replace single preprocessing fields and are validated', (t) => {
 
   const bad = (overrides: ModelOverrides) => t.throws(() => resolveModelProfile({ info: yoloxInfo, overrides }), { code: 'ERR_ARGUMENT' })!.message;
   t.is(bad({ preprocess: { channelOrder: 'xyz' as 'rgb' } }), `Expected 'rgb', 'bgr' or 'gray' for preprocess.channelOrder but received "xyz" (string)`);
-  t.regex(bad({ preprocess: { colour: 'rgb' } as Partial<PreprocessSpec> }), /for a preprocess option name but received "colour"/);
+  t.regex(bad({ preprocess: { colour: 'rgb' } as Partial<PreprocessSpec> }), /Unknown option 'colour' for preprocess options: the options are width, height/);
   t.regex(bad({ family: 'yolov9' as 'yolov8' }), /for family but received "yolov9"/);
   t.regex(bad({ preprocess: { width: 640 } }), /Expected the model's fixed input width 416 .* for preprocess.width but received 640/);
 });
@@ -242,7 +248,12 @@ test('labels come from the option, a file, metadata, COCO, then class ids', (t) 
   try {
     const file = path.join(dir, 'labels.txt');
     fs.writeFileSync(file, 'x\ny\n');
-    t.deepEqual(resolveLabels({ numClasses: 3, override: file }).labels, ['x', 'y', 'class 2']);
+    t.deepEqual(resolveLabels({ numClasses: 2, override: file }).labels, ['x', 'y']);
+    // A list must name every class; keyed labels may leave gaps.
+    t.throws(() => resolveLabels({ numClasses: 3, override: file }), { message: /labels\.txt has 2 names, but the model has 3 classes/ });
+    const keyed = path.join(dir, 'labels.json');
+    fs.writeFileSync(keyed, JSON.stringify({ 0: 'x', 1: 'y' }));
+    t.deepEqual(resolveLabels({ numClasses: 3, override: keyed }).labels, ['x', 'y', 'class 2']);
     t.deepEqual(resolveLabels({ numClasses: 2, override: ['p', 'q'], metadata: { names: "{0: 'm'}" } }).labels, ['p', 'q']);
     t.deepEqual(resolveLabels({ numClasses: 2, metadata: { names: "{0: 'm'}" } }).labels, ['m', 'class 1']);
     t.deepEqual(resolveLabels({ numClasses: 80, metadata: { names: 'not a dict' } }).labels, [...COCO_CLASS_NAMES]);
@@ -256,9 +267,9 @@ test('labels come from the option, a file, metadata, COCO, then class ids', (t) 
     const viaProfile = t.throws(() => resolveModelProfile({ info: yoloxInfo, overrides: { labels: missing } }));
     t.regex(viaProfile!.message, new RegExp(missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
 
-    const profile = resolveModelProfile({ info: yoloxInfo, overrides: { labels: file } });
+    const profile = resolveModelProfile({ info: yoloxInfo, overrides: { labels: keyed } });
     t.deepEqual(profile.labels.slice(0, 3), ['x', 'y', 'class 2']);
-    t.regex(profile.reason, /labels from .*labels\.txt \(2 names\)\.$/);
+    t.regex(profile.reason, /labels from .*labels\.json \(2 names\)\.$/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -272,8 +283,8 @@ test('detect options: defaults and validation', (t) => {
   const message = (o: unknown) => t.throws(() => resolveDetectOptions(o as Parameters<typeof resolveDetectOptions>[0]), { code: 'ERR_ARGUMENT' })!.message;
   t.is(message({ scoreThreshold: 1.5 }), 'Expected a number between 0 and 1 for scoreThreshold but received 1.5 (number)');
   t.is(message({ iouThreshold: Number.NaN }), 'Expected a number between 0 and 1 for iouThreshold but received NaN (number)');
-  t.is(message({ maxDetections: 0 }), 'Expected a positive integer for maxDetections but received 0 (number)');
-  t.is(message({ maxDetections: 2.5 }), 'Expected a positive integer for maxDetections but received 2.5 (number)');
+  t.is(message({ maxDetections: 0 }), 'Expected an integer from 1 to 30000 (the most candidates NMS considers) for maxDetections but received 0 (number)');
+  t.is(message({ maxDetections: 2.5 }), 'Expected an integer from 1 to 30000 (the most candidates NMS considers) for maxDetections but received 2.5 (number)');
   t.is(message({ classes: [0, -1] }), 'Expected a non-negative integer class id for classes[1] but received -1 (number)');
   t.is(message({ classes: 3 }), 'Expected an array of class ids for classes but received 3 (number)');
   t.is(message({ classAgnostic: 'yes' }), 'Expected a boolean for classAgnostic but received "yes" (string)');

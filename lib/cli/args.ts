@@ -1,5 +1,7 @@
 /** Argument parsing shared by the commands: node's parseArgs, with errors a person can act on. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { MAX_CONCURRENCY, maxThreads } from '../engine/options';
 import type { BackendName } from '../runtimes/backend';
 import '../runtimes/builtin';
 import { isBackendName, registeredBackends } from '../runtimes/registry';
@@ -10,6 +12,17 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * The command ran but did not do all it was asked (some images could not be read): exit code 1
+ * after the rest of the work, with this summary.
+ */
+export class CommandFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandFailure';
   }
 }
 
@@ -34,11 +47,16 @@ export function requireString(value: unknown, flag: string): string {
   return value;
 }
 
-export function parseNumber(value: unknown, flag: string, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
+export function parseNumber(
+  value: unknown,
+  flag: string,
+  { integer = false, min = -Infinity, max = Infinity, maxWhy }: { integer?: boolean; min?: number; max?: number; maxWhy?: string } = {},
+): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = typeof value === 'string' && value.trim() === '' ? NaN : Number(value);
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw new UsageError(`${flag} expects ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}, got ${String(value)}`);
+    const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` >= ${min}` : max < Infinity ? ` <= ${max}` : '';
+    throw new UsageError(`${flag} expects ${integer ? 'an integer' : 'a number'}${range}${maxWhy !== undefined && max < Infinity ? ` (${maxWhy})` : ''}, got ${String(value)}`);
   }
   return n;
 }
@@ -60,6 +78,7 @@ export const engineFlags: OptionSpec = {
   backend: { type: 'string', short: 'b' },
   device: { type: 'string' },
   family: { type: 'string' },
+  'output-layout': { type: 'string' },
   labels: { type: 'string' },
   threads: { type: 'string' },
   concurrency: { type: 'string' },
@@ -73,6 +92,7 @@ export const engineFlagsHelp = [
   `  -b, --backend NAME     auto (default), ${backendNames.slice(0, -1).join(', ')} or ${backendNames[backendNames.length - 1]}`,
   `      --device NAME      backend device (the backend's default: cpu, CPU, cuda:0; OpenVINO also GPU, GPU.1, NPU, AUTO)`,
   `      --family NAME      yolox, yolov5 or yolov8 when the model does not say it`,
+  `      --output-layout L  yolov8: channels-first ([1, 4+C, N]) or anchors-first ([1, N, 4+C]) when the shape does not say it`,
   `      --labels PATH      class names: one a line, or a JSON array/object`,
   `      --threads N        CPU threads per inference (default: cores / concurrency)`,
   `      --concurrency N    inferences in flight at once (default 1)`,
@@ -83,6 +103,10 @@ export function engineOptionsFrom(values: Record<string, unknown>) {
   const family = values.family as string | undefined;
   if (family !== undefined && !['yolox', 'yolov5', 'yolov8'].includes(family)) {
     throw new UsageError(`--family expects yolox, yolov5 or yolov8, got ${family}`);
+  }
+  const outputLayout = values['output-layout'] as string | undefined;
+  if (outputLayout !== undefined && outputLayout !== 'channels-first' && outputLayout !== 'anchors-first') {
+    throw new UsageError(`--output-layout expects channels-first or anchors-first, got ${outputLayout}`);
   }
   const groups: Record<string, unknown> = {};
   for (const { name, cli } of backendFlags) {
@@ -100,9 +124,10 @@ export function engineOptionsFrom(values: Record<string, unknown>) {
     backend: parseBackend(values.backend),
     ...(values.device !== undefined ? { device: values.device as string } : {}),
     ...(family !== undefined ? { family: family as 'yolox' | 'yolov5' | 'yolov8' } : {}),
+    ...(outputLayout !== undefined ? { outputLayout: outputLayout as 'channels-first' | 'anchors-first' } : {}),
     ...(values.labels !== undefined ? { labels: values.labels as string } : {}),
-    ...(values.threads !== undefined ? { threads: parseNumber(values.threads, '--threads', { integer: true, min: 1 }) } : {}),
-    ...(values.concurrency !== undefined ? { concurrency: parseNumber(values.concurrency, '--concurrency', { integer: true, min: 1 }) } : {}),
+    ...(values.threads !== undefined ? { threads: parseNumber(values.threads, '--threads', { integer: true, min: 1, max: maxThreads(), maxWhy: `4 threads per core on this machine's ${availableParallelism()} cores` }) } : {}),
+    ...(values.concurrency !== undefined ? { concurrency: parseNumber(values.concurrency, '--concurrency', { integer: true, min: 1, max: MAX_CONCURRENCY, maxWhy: 'inferences in flight at once' }) } : {}),
   };
 }
 

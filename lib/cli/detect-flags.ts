@@ -1,5 +1,6 @@
 /** The flags that shape detections, shared by `detect` and `eval`. */
 import type { DetectOptions } from '../detect/types';
+import { MAX_DETECTIONS_BOUND } from '../detect/postprocess';
 import { parseNumber, UsageError, type OptionSpec } from './args';
 
 export const detectFlags = {
@@ -20,7 +21,7 @@ export function detectOptionsFrom(values: Record<string, unknown>, defaults: Det
   const options: DetectOptions = { ...defaults };
   const score = parseNumber(values['score-threshold'], '--score-threshold', { min: 0, max: 1 });
   const iou = parseNumber(values['iou-threshold'], '--iou-threshold', { min: 0, max: 1 });
-  const max = parseNumber(values['max-detections'], '--max-detections', { integer: true, min: 1 });
+  const max = parseNumber(values['max-detections'], '--max-detections', { integer: true, min: 1, max: MAX_DETECTIONS_BOUND });
   if (score !== undefined) options.scoreThreshold = score;
   if (iou !== undefined) options.iouThreshold = iou;
   if (max !== undefined) options.maxDetections = max;

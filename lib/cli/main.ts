@@ -4,8 +4,9 @@
  * and turns every failure into one line on stderr and a non-zero exit.
  */
 import { Int8DetectError } from '../util/errors';
-import { UsageError } from './args';
+import { CommandFailure, UsageError } from './args';
 import type { Command } from './command';
+import { cliMessage, EXIT_CODES_HELP } from './messages';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { buildNativeCommand } from './commands/build-native';
@@ -30,19 +31,41 @@ function usage(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'int8-detect <command> --help' for a command's options.",
+    "Run 'int8-detect <command> --help' (or 'int8-detect help <command>') for a command's options.",
+    '',
+    EXIT_CODES_HELP,
   ].join('\n');
+}
+
+/**
+ * Print process warnings as one line each, in the CLI's words (the library's Int8DetectWarnings
+ * name options; here they name flags), instead of Node's "(node:PID) Warning: ..." form.
+ */
+function printWarningsAs(prefix: string): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    process.stderr.write(`${prefix}: warning: ${cliMessage(warning)}\n`);
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 1 : 0;
+    return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     process.stdout.write(`${(require('../../../package.json') as { version: string }).version}\n`);
+    return 0;
+  }
+  if (name === 'help') {
+    const topic = commands.find((c) => c.name === rest[0]);
+    if (!topic) {
+      process.stderr.write(`int8-detect: no command '${rest[0]}' to show help for\n\n${usage()}\n`);
+      return 2;
+    }
+    process.stdout.write(`${topic.help}\n`);
     return 0;
   }
   const command = commands.find((c) => c.name === name);
@@ -54,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.help}\n`);
     return 0;
   }
+  printWarningsAs(`int8-detect ${command.name}`);
   try {
     await command.run(rest);
     return 0;
@@ -62,10 +86,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`int8-detect ${command.name}: ${err.message} (see 'int8-detect ${command.name} --help')\n`);
       return 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`int8-detect ${command.name}: ${message}\n`);
+    process.stderr.write(`int8-detect ${command.name}: ${cliMessage(err)}\n`);
     if (process.env.INT8_DETECT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    return err instanceof Int8DetectError ? 1 : 3;
+    return err instanceof Int8DetectError || err instanceof CommandFailure ? 1 : 3;
   }
 }
 

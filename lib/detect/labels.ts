@@ -47,6 +47,14 @@ export function parseLabelsText(text: string, source = 'labels'): LabelMap {
 
 /** Read and parse a labels file; a missing or unreadable file is an ERR_ARGUMENT naming its path. */
 export function readLabelsFile(path: string): LabelMap {
+  return readLabels(path).map;
+}
+
+/**
+ * A labels file's names, and whether they are keyed by class id (a JSON object or a Python dict,
+ * where ids may be sparse) rather than a list (a JSON array, a Python list, one name a line).
+ */
+export function readLabels(path: string): { map: LabelMap; keyed: boolean } {
   if (typeof path !== 'string' || path === '') throw invalidArgument('a labels file path', 'labels', path);
   let text: string;
   try {
@@ -55,7 +63,7 @@ export function readLabelsFile(path: string): LabelMap {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
     throw new Int8DetectError('ERR_ARGUMENT', `Cannot read the labels file ${path}: ${reason}`, { cause: err });
   }
-  return parseLabelsText(text, path);
+  return { map: parseLabelsText(text, path), keyed: text.replace(/^\uFEFF/, '').trim().startsWith('{') };
 }
 
 function parseJsonLabels(body: string, source: string): LabelMap | null {
@@ -238,7 +246,8 @@ export interface LabelSources {
 /** Pick the labels: explicit names or file, then model metadata, then COCO for 80 classes, then `class <id>`. */
 export function resolveLabels({ numClasses, override, metadata }: LabelSources): ResolvedLabels {
   if (typeof override === 'string') {
-    const map = readLabelsFile(override);
+    const { map, keyed } = readLabels(override);
+    checkLabelCount(map, keyed, numClasses, `the labels file ${override}`);
     return { labels: labelsFromMap(map, numClasses), source: 'file', description: `labels from ${override} (${map.size} names)` };
   }
   if (override !== undefined) {
@@ -246,13 +255,18 @@ export function resolveLabels({ numClasses, override, metadata }: LabelSources):
       throw invalidArgument('an array of class names or a labels file path', 'labels', override);
     }
     const map: LabelMap = new Map(override.map((name, id) => [id, name]));
+    checkLabelCount(map, false, numClasses, 'the labels option');
     return { labels: labelsFromMap(map, numClasses), source: 'option', description: `labels from the labels option (${map.size} names)` };
   }
   const names = metadata?.names;
   if (names !== undefined) {
     const map = parseUltralyticsNames(names);
     if (map && map.size > 0) {
-      return { labels: labelsFromMap(map, numClasses), source: 'metadata', description: `labels from model metadata (${map.size} names)` };
+      // The model's own metadata: wrong names are the exporter's mistake, not the caller's, and the
+      // boxes are still right; say so rather than refuse the model.
+      const extra = [...map.keys()].filter((id) => id >= numClasses).length;
+      const note = extra > 0 ? `; ${extra} of them name class ids beyond its ${numClasses} classes and are ignored` : '';
+      return { labels: labelsFromMap(map, numClasses), source: 'metadata', description: `labels from model metadata (${map.size} names${note})` };
     }
   }
   const unreadable = names !== undefined ? ' (its names metadata could not be parsed)' : '';
@@ -264,4 +278,31 @@ export function resolveLabels({ numClasses, override, metadata }: LabelSources):
     source: 'generic',
     description: `generic labels "class <id>" for its ${numClasses} classes${unreadable}`,
   };
+}
+
+/**
+ * Labels the caller gives must fit the model: a list names every class, in order (a list of 79
+ * names for an 80-class model shifts nothing but leaves the last class unnamed, and one of 81
+ * means the file belongs to another model); keyed labels may be sparse but name no id the model
+ * lacks.
+ */
+function checkLabelCount(map: LabelMap, keyed: boolean, numClasses: number, source: string): void {
+  if (keyed) {
+    const beyond = [...map.keys()].filter((id) => id >= numClasses).sort((a, b) => a - b);
+    if (beyond.length > 0) {
+      throw new Int8DetectError(
+        'ERR_ARGUMENT',
+        (spell) => `${source} names class id${beyond.length === 1 ? '' : 's'} ${beyond.slice(0, 5).join(', ')}${beyond.length > 5 ? ', ...' : ''}, but the model has ${numClasses} classes (ids 0 to ${numClasses - 1}): give the ${spell('labels')} of this model`,
+        { option: 'labels' },
+      );
+    }
+    return;
+  }
+  if (map.size !== numClasses) {
+    throw new Int8DetectError(
+      'ERR_ARGUMENT',
+      (spell) => `${source} has ${map.size} names, but the model has ${numClasses} classes: give ${spell('labels')} with one name per class, in class order`,
+      { option: 'labels' },
+    );
+  }
 }

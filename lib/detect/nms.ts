@@ -15,6 +15,9 @@ export interface Candidates {
   readonly classIds: Int32Array;
 }
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
  * A growable, reusable candidate list plus the scratch arrays the decoders need. One buffer per
  * engine: decoding and NMS are synchronous, so a frame's candidates are consumed before the next
@@ -41,7 +44,13 @@ export class CandidateBuffer implements Candidates {
     return this;
   }
 
+  /**
+   * Add a candidate. A row with a value that is not finite in float32 (Inf, NaN, or beyond
+   * float32's range, which the typed arrays would turn into Inf) is dropped: a broken or
+   * overflowing model output must not become a box with x1 = NaN or a score of Infinity.
+   */
   push(x1: number, y1: number, x2: number, y2: number, score: number, classId: number): void {
+    if (!(Math.abs(x1) <= FLOAT32_MAX && Math.abs(y1) <= FLOAT32_MAX && Math.abs(x2) <= FLOAT32_MAX && Math.abs(y2) <= FLOAT32_MAX && Math.abs(score) <= FLOAT32_MAX)) return;
     if (this.count === this.scores.length) this.grow();
     const i = this.count++;
     const b = i * 4;

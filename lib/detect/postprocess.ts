@@ -3,6 +3,7 @@
  * letterbox to source pixels, attach labels. Also the validation and defaults of DetectOptions.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
+import { checkBounded, checkKnownKeys } from '../util/option-keys';
 import { unletterboxBox } from './letterbox';
 import { CandidateBuffer, nonMaxSuppression } from './nms';
 import type { ModelProfile } from './profile';
@@ -17,18 +18,22 @@ export const DETECT_DEFAULTS = Object.freeze({
   multiLabel: false,
 });
 
+const DETECT_OPTION_KEYS: readonly (keyof DetectOptions)[] = ['scoreThreshold', 'iouThreshold', 'maxDetections', 'classes', 'classAgnostic', 'multiLabel'];
+
+/** More than this many detections per frame is a mistyped number, not a request (NMS keeps at most this many anyway). */
+export const MAX_DETECTIONS_BOUND = 30000;
+
 const isUnitInterval = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
 
 /** Validate detect options and fill every default. */
 export function resolveDetectOptions(options?: DetectOptions): ResolvedDetectOptions {
   if (options === undefined || options === null) return { ...DETECT_DEFAULTS };
   if (typeof options !== 'object') throw invalidArgument('an object', 'options', options);
+  checkKnownKeys(options, DETECT_OPTION_KEYS, 'detect options');
   const { scoreThreshold, iouThreshold, maxDetections, classes, classAgnostic, multiLabel } = options;
   if (scoreThreshold !== undefined && !isUnitInterval(scoreThreshold)) throw invalidArgument('a number between 0 and 1', 'scoreThreshold', scoreThreshold);
   if (iouThreshold !== undefined && !isUnitInterval(iouThreshold)) throw invalidArgument('a number between 0 and 1', 'iouThreshold', iouThreshold);
-  if (maxDetections !== undefined && !(Number.isInteger(maxDetections) && maxDetections > 0)) {
-    throw invalidArgument('a positive integer', 'maxDetections', maxDetections);
-  }
+  checkBounded(maxDetections, 'maxDetections', { integer: true, min: 1, max: MAX_DETECTIONS_BOUND, maxWhy: 'the most candidates NMS considers' });
   if (classes !== undefined) {
     if (!Array.isArray(classes)) throw invalidArgument('an array of class ids', 'classes', classes);
     classes.forEach((id, i) => {
@@ -64,6 +69,7 @@ export function postprocess(
       `The ${profile.family} decoder reads output "${profile.outputName}" but the model returned ${outputs.map((o) => `"${o.name}"`).join(', ') || 'no outputs'}`,
     );
   }
+  if (options.classes !== undefined) checkClassIds(options.classes, profile.numClasses);
   let buffer = buffers.get(profile);
   if (!buffer) {
     buffer = new CandidateBuffer();
@@ -92,4 +98,11 @@ export function postprocess(
     };
   }
   return detections;
+}
+
+/** A class filter may only name classes the model has: `classes: [999]` on an 80-class model is a mistake. */
+function checkClassIds(classes: readonly number[], numClasses: number): void {
+  for (let i = 0; i < classes.length; i++) {
+    if (classes[i] >= numClasses) throw invalidArgument(`a class id from 0 to ${numClasses - 1} (the model has ${numClasses} classes)`, `classes[${i}]`, classes[i]);
+  }
 }

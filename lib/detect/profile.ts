@@ -3,7 +3,9 @@
  * worked out from the ONNX file alone (shapes and metadata), with every choice open to override
  * and explained in one sentence.
  */
-import { Int8DetectError, invalidArgument } from '../util/errors';
+import { Int8DetectError, invalidArgument, libraryOptionSpeller } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
+import { warnOnce } from '../util/warnings';
 import type { ModelInfo } from '../onnx/model-info';
 import {
   createDecoder,
@@ -15,7 +17,7 @@ import {
   type TensorShape,
   type Yolov8Layout,
 } from './decoders/index';
-import { resolveLabels, parseUltralyticsNames } from './labels';
+import { readLabels, resolveLabels, parseUltralyticsNames } from './labels';
 import type { DetectorFamily, PreprocessSpec } from './types';
 
 export interface ModelOverrides {
@@ -71,8 +73,10 @@ export function resolveModelProfile(query: ModelProfileQuery): ModelProfile {
   if (overrides.family === undefined && ultralytics && metadata.task !== undefined && metadata.task !== 'detect') {
     throw new Int8DetectError(
       'ERR_DECODER',
-      `This is an Ultralytics "${metadata.task}" model; only detection heads (task "detect") are decoded. ` +
-        `Pass family if its output really is a plain detection head.`,
+      (spell) =>
+        `This is an Ultralytics "${metadata.task}" model; only detection heads (task "detect") are decoded. ` +
+        `Pass ${spell('family', DETECTOR_FAMILIES)} if its output really is a plain detection head.`,
+      { option: 'family' },
     );
   }
 
@@ -89,12 +93,15 @@ export function resolveModelProfile(query: ModelProfileQuery): ModelProfile {
     family: overrides.family,
     layout: overrides.outputLayout,
   });
-  const numClasses = head.numClasses ?? names?.size;
+  const numClasses = head.numClasses ?? names?.size ?? labelsCount(overrides.labels);
   if (numClasses === undefined || numClasses < 1) {
+    const dims = formatDims(outputs.find((o) => o.name === head.outputName)?.dims ?? null);
     throw new Int8DetectError(
       'ERR_DECODER',
-      `Cannot tell how many classes ${head.outputName} scores: its shape ${formatDims(outputs.find((o) => o.name === head.outputName)?.dims ?? null)} ` +
-        `leaves it symbolic and the model has no names metadata; pass labels with one name per class`,
+      (spell) =>
+        `Cannot tell how many classes ${head.outputName} scores: its shape ${dims} ` +
+        `leaves it symbolic and the model has no names metadata; pass ${spell('labels')} with one name per class`,
+      { option: 'labels' },
     );
   }
 
@@ -121,9 +128,11 @@ export function resolveModelProfile(query: ModelProfileQuery): ModelProfile {
   // The size has its own words (sizeSource); the other overridden fields are listed here.
   const overridden = Object.keys(overrides.preprocess ?? {}).filter((key) => key !== 'width' && key !== 'height');
   const overrideWords = overridden.length > 0 ? ` with ${overridden.join(', ')} from the options` : '';
+  const guess = head.guess?.(libraryOptionSpeller);
   const reason =
     `${head.evidence}; ${preprocessWords}${overrideWords} at ${preprocess.width}x${preprocess.height} ${geometry.sizeSource}; ` +
-    `${labels.description}.`;
+    `${labels.description}.${guess !== undefined ? ` Guessed: ${guess}.` : ''}`;
+  if (head.guess) warnOnce(new Int8DetectError('ERR_DECODER', head.guess, { option: 'family' }));
 
   return {
     family: head.family,
@@ -241,8 +250,11 @@ const PREPROCESS_EXPECTED: Record<keyof PreprocessSpec, string> = {
   placement: "'topleft' or 'center'",
 };
 
+const OVERRIDE_KEYS: readonly (keyof ModelOverrides)[] = ['family', 'outputLayout', 'preprocess', 'labels'];
+
 function validateOverrides(overrides: ModelOverrides): ModelOverrides {
   if (overrides === null || typeof overrides !== 'object') throw invalidArgument('an object', 'overrides', overrides);
+  checkKnownKeys(overrides, OVERRIDE_KEYS, 'model overrides');
   const { family, outputLayout, preprocess, labels } = overrides;
   if (family !== undefined && !DETECTOR_FAMILIES.includes(family)) {
     throw invalidArgument(`one of ${DETECTOR_FAMILIES.map((f) => `'${f}'`).join(', ')}`, 'family', family);
@@ -255,9 +267,7 @@ function validateOverrides(overrides: ModelOverrides): ModelOverrides {
     for (const [key, value] of Object.entries(preprocess)) {
       if (value === undefined) continue;
       const check = PREPROCESS_CHOICES[key];
-      if (!check) {
-        throw invalidArgument(`one of ${Object.keys(PREPROCESS_EXPECTED).join(', ')}`, 'a preprocess option name', key);
-      }
+      if (!check) checkKnownKeys({ [key]: value }, Object.keys(PREPROCESS_EXPECTED), 'preprocess options', 'preprocess.');
       if (!check(value)) throw invalidArgument(PREPROCESS_EXPECTED[key as keyof PreprocessSpec], `preprocess.${key}`, value);
     }
   }
@@ -267,4 +277,15 @@ function validateOverrides(overrides: ModelOverrides): ModelOverrides {
   // Drop keys set to undefined so spreading the overrides cannot erase a default.
   const cleanPreprocess = preprocess && Object.fromEntries(Object.entries(preprocess).filter(([, v]) => v !== undefined));
   return { family, outputLayout, preprocess: cleanPreprocess, labels };
+}
+
+/**
+ * How many classes an explicit labels list names, for a head whose class count is symbolic: a
+ * list (or a file of one name a line) names them all. undefined for a keyed file (ids may be sparse).
+ */
+function labelsCount(labels: ModelOverrides['labels']): number | undefined {
+  if (Array.isArray(labels)) return labels.length > 0 ? labels.length : undefined;
+  if (typeof labels !== 'string') return undefined;
+  const parsed = readLabels(labels);
+  return parsed.keyed || parsed.map.size === 0 ? undefined : parsed.map.size;
 }

@@ -12,6 +12,7 @@ import type { ActivationMode } from '../quantize/qparams';
 import { checkBiasCorrection } from '../quantize/steps';
 import type { Calibrator } from '../quantize/types';
 import { invalidArgument } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
 import { packageVersion } from '../util/package';
 
 /**
@@ -71,9 +72,23 @@ export interface ResolvedInt8Settings {
 
 export const DEFAULT_HELD_BACK_FRAMES = 32;
 
+const QUANTIZATION_SETTING_KEYS: readonly (keyof Int8QuantizationSettings)[] = [
+  'method',
+  'activations',
+  'weightBits',
+  'ignoredScope',
+  'biasCorrection',
+  'heldBack',
+  'search',
+  'limit',
+  'shuffleSeed',
+  'batchSize',
+];
+
 export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Settings {
   const q = options.quantization ?? {};
   if (typeof q !== 'object' || q === null) throw invalidArgument('an object', 'options.quantization', q);
+  checkKnownKeys(q, QUANTIZATION_SETTING_KEYS, 'quantization options', 'quantization.');
   const { correctWeightBias: _planDefault, ...plan } = checkPlanOptions(q);
   void _planDefault;
   const biasCorrection = q.biasCorrection === undefined ? undefined : checkBiasCorrection(q.biasCorrection, 'none');

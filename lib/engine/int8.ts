@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Yolov8Layout } from '../detect/decoders/index';
 import { resolveModelProfile } from '../detect/profile';
 import type { DetectorFamily, PreprocessSpec } from '../detect/types';
 import type { ModelInfo } from '../onnx/model-info';
@@ -43,6 +44,7 @@ export interface Int8EngineRequest {
   cacheDir: string;
   options: Int8EngineOptions & {
     family?: DetectorFamily;
+    outputLayout?: Yolov8Layout;
     labels?: string | readonly string[];
     preprocess?: Partial<PreprocessSpec>;
     threads?: number;
@@ -72,7 +74,7 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
   if (signal?.aborted) throw abortError(signal);
   const quantizer = quantizerOf(request.backend);
   const settings = resolveInt8Settings(options);
-  const overrides = { family: options.family, labels: options.labels, preprocess: options.preprocess };
+  const overrides = { family: options.family, outputLayout: options.outputLayout, labels: options.labels, preprocess: options.preprocess };
   const profile = resolveModelProfile({ info: request.info, overrides });
   const calibration = await resolveCalibration(options.calibrator!, options.quantization ?? {}, profile, signal);
   const modelSha256 = sha256(request.bytes);
@@ -120,7 +122,7 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
     ignoredScope: settings.ignoredScope,
     maxDrop: settings.maxDrop,
     search: settings.search,
-    overrides: { ...(options.family !== undefined ? { family: options.family } : {}), ...(options.labels !== undefined ? { labels: options.labels } : {}), ...(options.preprocess !== undefined ? { preprocess: options.preprocess } : {}) },
+    overrides: { ...(options.family !== undefined ? { family: options.family } : {}), ...(options.outputLayout !== undefined ? { outputLayout: options.outputLayout } : {}), ...(options.labels !== undefined ? { labels: options.labels } : {}), ...(options.preprocess !== undefined ? { preprocess: options.preprocess } : {}) },
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(signal ? { signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -20,6 +20,7 @@ const ENGINE_KEYS = [
   'device',
   'precision',
   'family',
+  'outputLayout',
   'labels',
   'preprocess',
   'concurrency',

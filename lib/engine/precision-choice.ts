@@ -89,7 +89,8 @@ async function measure(fp32: Detector, int8: Detector, signal: AbortSignal | und
   return samples;
 }
 
-function decide(fp32Ms: number, int8Ms: number, int8Result: Int8EngineResult): Pick<PrecisionMeasurement, 'chosen' | 'why' | 'ratio'> {
+/** The choice between the two timed models: INT8 only when it passes the check and measures faster. Exported for its tests. */
+export function decide(fp32Ms: number, int8Ms: number, int8Result: Pick<Int8EngineResult, 'quantization'>): Pick<PrecisionMeasurement, 'chosen' | 'why' | 'ratio'> {
   const { agreement } = int8Result.quantization;
   const ratio = int8Ms / fp32Ms;
   const check = `estimated mAP drop ${agreement.estimatedDrop.toFixed(4)}${agreement.maxDrop === null ? '' : ` (max ${agreement.maxDrop})`}`;

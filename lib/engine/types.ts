@@ -1,4 +1,5 @@
 /** The public Engine's types: its options, its info, its methods. */
+import type { Yolov8Layout } from '../detect/decoders/index';
 import type { Detector } from '../detect/detector';
 import type { DetectOptions, DetectorFamily, PreprocessSpec } from '../detect/types';
 import type { BackendName, BackendOptionsByName, Precision, TensorInfo } from '../runtimes/backend';
@@ -25,6 +26,8 @@ export interface EngineOptions extends Int8EngineOptions, Partial<BackendOptions
   precision?: Precision | 'auto';
   /** The detector head, when the output shape and metadata do not say it. */
   family?: DetectorFamily;
+  /** yolov8 only: 'channels-first' [1, 4+C, N] or 'anchors-first' [1, N, 4+C], when the shape does not say which. */
+  outputLayout?: Yolov8Layout;
   /** Class names: a labels file (one a line, or JSON), or the names themselves. */
   labels?: string | readonly string[];
   /** Override any part of the preprocessing the model's family implies. */

@@ -10,7 +10,8 @@ import type { Engine } from '../engine';
 
 /** What evaluation needs of an engine: its detect() and its class names. */
 export type EvaluatedEngine = Pick<Engine, 'detect'> & { info: Pick<Engine['info'], 'labels'> };
-import { Int8DetectError } from '../util/errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
+import { checkBounded, checkKnownKeys } from '../util/option-keys';
 import { decodeImage } from '../image/decode';
 import { categoryIdsByIndex, evaluate, toCocoDetections, type CocoDataset, type CocoDetection, type CocoMetrics } from './coco';
 
@@ -32,7 +33,16 @@ export interface EngineEvaluation {
   images: number;
 }
 
+const EVALUATE_KEYS: readonly (keyof EvaluateEngineOptions)[] = ['imagesDir', 'dataset', 'detectOptions', 'limit', 'onProgress'];
+
 export async function evaluateEngine(engine: EvaluatedEngine, options: EvaluateEngineOptions): Promise<EngineEvaluation> {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'evaluateEngine(engine, options)', options);
+  checkKnownKeys(options, EVALUATE_KEYS, 'evaluateEngine options');
+  if (typeof options.imagesDir !== 'string' || options.imagesDir === '') throw invalidArgument('a folder path', 'imagesDir', options.imagesDir);
+  if (typeof options.dataset !== 'object' || options.dataset === null || !Array.isArray(options.dataset.images)) {
+    throw invalidArgument('a COCO dataset (loadCocoDataset)', 'dataset', options.dataset);
+  }
+  checkBounded(options.limit, 'limit', { integer: true, min: 1 });
   const { dataset } = options;
   const images = options.limit === undefined ? dataset.images : dataset.images.slice(0, options.limit);
   const categoryIds = categoryIdsByIndex(dataset);

@@ -1,7 +1,7 @@
 /** Draw detections onto an image (boxes and labels) with sharp, for annotated output. */
 import sharp from 'sharp';
 import type { Detection } from '../detect/types';
-import { Int8DetectError } from '../util/errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import type { RawFrame } from './frame';
 
 const PALETTE = ['#ff3838', '#ff9d97', '#ff701f', '#ffb21d', '#cfd231', '#48f90a', '#92cc17', '#3ddb86', '#1a9334', '#00d4bb',
@@ -31,11 +31,45 @@ export function detectionsSvg(width: number, height: number, detections: readonl
   return `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
 }
 
-/** Encode an RGB frame with the detections drawn on it, as JPEG or PNG by the file extension. */
-export async function drawDetections(frame: RawFrame, detections: readonly Detection[], format: 'jpeg' | 'png'): Promise<Buffer> {
+/** The encodings drawDetections writes. */
+export type AnnotatedFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif' | 'avif';
+
+const FORMAT_BY_EXTENSION: Record<string, AnnotatedFormat> = {
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.png': 'png',
+  '.webp': 'webp',
+  '.tif': 'tiff',
+  '.tiff': 'tiff',
+  '.gif': 'gif',
+  '.avif': 'avif',
+};
+
+/** The format an annotated copy of a file is written in: its own (jpeg for an extension sharp cannot write). */
+export function annotatedFormatFor(extension: string): AnnotatedFormat {
+  return FORMAT_BY_EXTENSION[extension.toLowerCase()] ?? 'jpeg';
+}
+
+/** Encode an RGB frame with the detections drawn on it. */
+export async function drawDetections(frame: RawFrame, detections: readonly Detection[], format: AnnotatedFormat): Promise<Buffer> {
   const overlay = Buffer.from(detectionsSvg(frame.width, frame.height, detections));
   const image = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).composite([{ input: overlay }]);
-  return format === 'png' ? image.png().toBuffer() : image.jpeg({ quality: 90 }).toBuffer();
+  switch (format) {
+    case 'jpeg':
+      return image.jpeg({ quality: 90 }).toBuffer();
+    case 'png':
+      return image.png().toBuffer();
+    case 'webp':
+      return image.webp({ quality: 90 }).toBuffer();
+    case 'tiff':
+      return image.tiff().toBuffer();
+    case 'gif':
+      return image.gif().toBuffer();
+    case 'avif':
+      return image.avif().toBuffer();
+    default:
+      throw invalidArgument("'jpeg', 'png', 'webp', 'tiff', 'gif' or 'avif'", 'format', format);
+  }
 }
 
 /**

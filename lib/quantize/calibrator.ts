@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
 import { abortError as abortErrorOf, Int8DetectError, invalidArgument } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
 import { listImages } from '../util/files';
-import { isRawFrame, validateRawFrame, type FrameInput } from '../image/frame';
+import { isRawFrame, validateRawFrame, type FrameInput, type RawFrame } from '../image/frame';
 import { decodeImage } from '../image/decode';
 import type { CalibrationBatch, Calibrator } from './types';
 
@@ -128,8 +129,11 @@ interface ResolvedOptions {
   onWarning: ((message: string) => void) | undefined;
 }
 
+const CALIBRATOR_OPTION_KEYS: readonly (keyof CalibratorOptions)[] = ['preprocess', 'inputName', 'batchSize', 'limit', 'shuffleSeed', 'signal', 'onProgress', 'onWarning'];
+
 function resolveOptions(options: CalibratorOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'calibrator options', options);
+  checkKnownKeys(options, CALIBRATOR_OPTION_KEYS, 'calibrator options');
   if (typeof options.preprocess !== 'object' || options.preprocess === null) throw invalidArgument('a PreprocessSpec', 'options.preprocess', options.preprocess);
   if (typeof options.inputName !== 'string' || options.inputName === '') throw invalidArgument("the model input's name", 'options.inputName', options.inputName);
   const positive = (value: unknown, name: string) => {
@@ -251,7 +255,8 @@ class FramesCalibrator implements FrameCalibrator {
     for await (const input of this.source()) {
       if (signal?.aborted) throw abortError(signal);
       if (limit !== undefined && frames >= limit) break;
-      const raw = isRawFrame(input) ? input : await decodeImage(input as Buffer | string);
+      const raw = isRawFrame(input) ? input : await this.decodeOrSkip(input as Buffer | string);
+      if (raw === undefined) continue;
       await preprocessFrame(validateRawFrame(raw), preprocess, batch.subarray(inBatch * frameSize, (inBatch + 1) * frameSize));
       inBatch++;
       frames++;
@@ -266,6 +271,21 @@ class FramesCalibrator implements FrameCalibrator {
     // The last, smaller batch: the collector splits it for models of a fixed batch size.
     if (inBatch > 0) yield { input: inputName, data: batch.subarray(0, inBatch * frameSize), dims: dims(inBatch) };
     if (this.size === undefined && frames < RECOMMENDED_CALIBRATION_FRAMES) this.warnFewFrames(frames);
+  }
+
+  /**
+   * An image that cannot be decoded (a corrupt file in a folder of hundreds) is skipped with a
+   * warning that names it, rather than ending a calibration that may have run for minutes. A raw
+   * frame that does not fit its description is the caller's bug, and stays an error.
+   */
+  private async decodeOrSkip(input: Buffer | string): Promise<RawFrame | undefined> {
+    try {
+      return await decodeImage(input);
+    } catch (err) {
+      if (!(err instanceof Int8DetectError) || (err.code !== 'ERR_FRAME' && err.code !== 'ERR_ARGUMENT')) throw err;
+      this.warn(`skipped a calibration image that cannot be used: ${err.message}`);
+      return undefined;
+    }
   }
 
   private warnFewFrames(frames: number): void {

@@ -31,6 +31,15 @@ export const config = {
     const raw = env('INT8_DETECT_ASYNC_PREPROCESS_PIXELS');
     return raw === undefined ? 65536 : Number(raw);
   },
+  /**
+   * The Python that runs scripts/gst-launch-env.py (GStreamer sources with credentials): needs
+   * PyGObject with GStreamer. Default: python3 on PATH, else /usr/bin/python3 (a virtual
+   * environment's python usually lacks gi).
+   */
+  get gstPythonCandidates(): string[] {
+    const given = env('INT8_DETECT_GST_PYTHON');
+    return given !== undefined ? [given] : ['python3', '/usr/bin/python3'];
+  },
   /** Threads ONNX Runtime uses within one operator; 0 lets it choose. */
   get ortIntraOpThreads(): number {
     const raw = env('INT8_DETECT_ORT_THREADS');

@@ -21,13 +21,50 @@ export const INT8_DETECT_ERROR_CODES = [
 
 export type Int8DetectErrorCode = (typeof INT8_DETECT_ERROR_CODES)[number];
 
+/**
+ * Writes an option's name in a message. The library writes `family: 'yolox' | 'yolov5'`; the CLI
+ * writes the same option as its flag (`--family yolox|yolov5`). `values` are the values worth
+ * suggesting, when the message suggests some.
+ */
+export type OptionSpeller = (option: string, values?: readonly string[]) => string;
+
+/** How the library names its own options in messages. */
+export const libraryOptionSpeller: OptionSpeller = (option, values) =>
+  values && values.length > 0 ? `${option}: ${values.map((v) => `'${v}'`).join(' | ')}` : option;
+
+export interface Int8DetectErrorOptions {
+  cause?: unknown;
+  /**
+   * The option the error is about, as the library spells it: 'family', 'scoreThreshold',
+   * 'sources[0].ffmpegPath', 'calibrator'. The CLI maps it to its flag.
+   */
+  option?: string;
+  /**
+   * The message with every option name written through `spell`, for messages that tell the user
+   * what to set: the CLI renders it with flag names (messageFor). When absent the message is fixed.
+   */
+  render?: (spell: OptionSpeller) => string;
+}
+
 export class Int8DetectError extends Error {
   readonly code: Int8DetectErrorCode;
+  /** The option the error is about, when it is about one (see Int8DetectErrorOptions.option). */
+  readonly option?: string;
+  private readonly render?: (spell: OptionSpeller) => string;
 
-  constructor(code: Int8DetectErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: Int8DetectErrorCode, message: string | ((spell: OptionSpeller) => string), options?: Int8DetectErrorOptions) {
+    const render = typeof message === 'function' ? message : options?.render;
+    super(render ? render(libraryOptionSpeller) : (message as string), options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'Int8DetectError';
     this.code = code;
+    if (options?.option !== undefined) this.option = options.option;
+    // Not enumerable: errors are logged and serialised, and a function is noise there.
+    if (render) Object.defineProperty(this, 'render', { value: render, enumerable: false });
+  }
+
+  /** The message with option names written by `spell` (the CLI passes one that writes flags). */
+  messageFor(spell: OptionSpeller): string {
+    return this.render ? this.render(spell) : this.message;
   }
 }
 
@@ -48,7 +85,8 @@ export function describeValue(value: unknown): string {
 
 /** The one shape for bad-argument messages, as sharp does: "Expected X for Y but received Z". */
 export function invalidArgument(expected: string, name: string, received: unknown): Int8DetectError {
-  return new Int8DetectError('ERR_ARGUMENT', `Expected ${expected} for ${name} but received ${describeValue(received)}`);
+  const got = describeValue(received);
+  return new Int8DetectError('ERR_ARGUMENT', (spell) => `Expected ${expected} for ${spell(name)} but received ${got}`, { option: name });
 }
 
 /**

@@ -2,7 +2,7 @@
  * Strict option objects: an unknown key is refused, naming the closest known one, so a misspelt
  * option ('scoreTreshold') is an error instead of a default silently used.
  */
-import { Int8DetectError } from './errors';
+import { Int8DetectError, invalidArgument } from './errors';
 
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
@@ -30,15 +30,41 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
-/** Throws ERR_ARGUMENT for the first key of `options` that is not in `known`. */
-export function checkKnownKeys(options: object, known: readonly string[], where: string): void {
+/**
+ * Throws ERR_ARGUMENT for the first key of `options` that is not in `known`, naming the closest
+ * known one. `path` prefixes the key in the error's `option` ('sources[0].' gives
+ * 'sources[0].ffmpegPth'), so the CLI can tell which option it is about.
+ */
+export function checkKnownKeys(options: object, known: readonly string[], where: string, path = ''): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const near = closestKey(key, known);
-    const err = new Int8DetectError(
-      'ERR_ARGUMENT',
-      `Unknown option '${key}' for ${where}: ${near ? `did you mean '${near}'?` : `the options are ${known.join(', ')}`}`,
-    );
-    throw err;
+    throw new Int8DetectError('ERR_ARGUMENT', `Unknown option '${key}' for ${where}: ${near ? `did you mean '${near}'?` : `the options are ${known.join(', ')}`}`, {
+      option: `${path}${key}`,
+    });
   }
+}
+
+export interface NumberBounds {
+  /** Smallest value allowed (inclusive). */
+  min?: number;
+  /** Largest value allowed (inclusive). */
+  max?: number;
+  /** Whole numbers only. */
+  integer?: boolean;
+  /** Why the largest value is what it is, for the message: "a day". */
+  maxWhy?: string;
+}
+
+/**
+ * A number within bounds, or an ERR_ARGUMENT that states them: "Expected an integer from 1 to 1000
+ * (each queued frame holds its pixels) for queueSize but received 1000000 (number)". undefined passes.
+ */
+export function checkBounded(value: unknown, name: string, bounds: NumberBounds): number | undefined {
+  if (value === undefined) return undefined;
+  const { min = -Infinity, max = Infinity, integer = false, maxWhy } = bounds;
+  if (typeof value === 'number' && Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max) return value;
+  const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` >= ${min}` : max < Infinity ? ` <= ${max}` : '';
+  const why = maxWhy !== undefined && max < Infinity ? ` (${maxWhy})` : '';
+  throw invalidArgument(`${integer ? 'an integer' : 'a number'}${range}${why}`, name, value);
 }

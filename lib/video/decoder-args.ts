@@ -52,25 +52,47 @@ export function ffmpegArgs(
 }
 
 /**
- * gst-launch-1.0 with the frames on fd 3 (its stdout carries the -v caps lines that give the
- * size). `decoder` is the decoding element: decodebin by default, nvv4l2decoder on Jetson.
+ * The GStreamer pipeline that decodes a source into raw frames on fd 3, as a list of tokens:
+ * gst-launch-1.0 takes them as its arguments (and prints, with -v, the caps lines that give the
+ * size); scripts/gst-launch-env.py takes them joined, from its environment. `decoder` is the
+ * decoding element: decodebin by default, nvv4l2decoder on Jetson. `location` replaces the
+ * source URL (the URL without its credentials, which the env launcher sets as properties of
+ * the element named src).
  */
-export function gstreamerArgs(kind: SourceKind, options: SourceOptions, format: OutputFormat): string[] {
+function gstreamerPipeline(kind: SourceKind, options: SourceOptions, format: OutputFormat, location: string = options.url, quote: (value: string) => string = (v) => v): string[] {
   const decoder = options.gstDecoder ?? 'decodebin';
   const convert = decoder.startsWith('nv') ? 'nvvidconv' : 'videoconvert';
   const raw = `video/x-raw,format=${format === 'nv12' ? 'NV12' : 'BGR'}`;
   let head: string[];
   if (kind === 'rtsp') {
-    head = ['rtspsrc', `location=${options.url}`, `protocols=${options.rtspTransport ?? 'tcp'}`, 'latency=100', '!', 'decodebin'];
-    if (decoder !== 'decodebin') head = ['rtspsrc', `location=${options.url}`, `protocols=${options.rtspTransport ?? 'tcp'}`, '!', 'rtph264depay', '!', 'h264parse', '!', decoder];
+    const source = ['rtspsrc', 'name=src', `location=${quote(location)}`, `protocols=${options.rtspTransport ?? 'tcp'}`];
+    head = decoder === 'decodebin' ? [...source, 'latency=100', '!', 'decodebin'] : [...source, '!', 'rtph264depay', '!', 'h264parse', '!', decoder];
   } else if (kind === 'v4l2') {
-    head = ['v4l2src', `device=${options.url.replace(/^v4l2:/i, '')}`, '!', 'decodebin'];
+    head = ['v4l2src', `device=${quote(location.replace(/^v4l2:/i, ''))}`, '!', 'decodebin'];
   } else {
-    const uri = kind === 'file' ? pathToFileURL(path.resolve(options.url)).href : options.url;
-    head = ['uridecodebin', `uri=${uri}`];
-    if (decoder !== 'decodebin') head = ['filesrc', `location=${path.resolve(options.url)}`, '!', 'parsebin', '!', decoder];
+    const uri = kind === 'file' ? pathToFileURL(path.resolve(location)).href : location;
+    head = ['uridecodebin', `uri=${quote(uri)}`];
+    if (decoder !== 'decodebin') head = ['filesrc', `location=${quote(path.resolve(location))}`, '!', 'parsebin', '!', decoder];
   }
-  return ['-v', ...head, '!', convert, '!', raw, '!', 'fdsink', 'fd=3', `sync=${options.realtime ? 'true' : 'false'}`];
+  return [...head, '!', convert, '!', raw, '!', 'fdsink', 'name=sink', 'fd=3', `sync=${options.realtime ? 'true' : 'false'}`];
+}
+
+/** gst-launch-1.0's arguments: the pipeline, one token per argument, with -v for the caps lines. */
+export function gstreamerArgs(kind: SourceKind, options: SourceOptions, format: OutputFormat): string[] {
+  return ['-v', ...gstreamerPipeline(kind, options, format)];
+}
+
+/** A value in a gst_parse_launch description, quoted: URLs may hold spaces, '!' or quotes. */
+function quoteGstValue(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The pipeline description for scripts/gst-launch-env.py, with `location` (the URL without user
+ * info) for the source; the credentials go in the environment beside it, never in an argument.
+ */
+export function gstreamerDescription(kind: SourceKind, options: SourceOptions, format: OutputFormat, location: string): string {
+  return gstreamerPipeline(kind, options, format, location, quoteGstValue).join(' ');
 }
 
 // /GstPipeline:pipeline0/GstFdSink:fdsink0.GstPad:sink: caps = video/x-raw, format=(string)NV12, width=(int)640, height=(int)480, ..., framerate=(fraction)15/1

@@ -17,6 +17,8 @@ export interface DecoderSpec {
   kind: 'ffmpeg' | 'gstreamer';
   command: string;
   args: string[];
+  /** Variables added to the decoder's environment (the GStreamer launcher's pipeline and credentials). */
+  env?: Record<string, string>;
   format: OutputFormat;
   redact: Redactor;
   pool: FramePool;
@@ -65,6 +67,7 @@ export class DecoderProcess {
     const gst = spec.kind === 'gstreamer';
     this.child = spawn(spec.command, spec.args, {
       stdio: gst ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      ...(spec.env ? { env: { ...process.env, ...spec.env } } : {}),
     });
     this.frames = (gst ? this.child.stdio[3] : this.child.stdout) as Readable;
     this.assembler = new FrameAssembler(spec.pool, (data, layout, release) => {

@@ -1,5 +1,5 @@
 /** The errors a video source reports: one class, with a reason callers can branch on. */
-import { Int8DetectError } from '../util/errors';
+import { Int8DetectError, type OptionSpeller } from '../util/errors';
 
 export type VideoErrorReason =
   | 'decoder-missing' // ffmpeg (or gst-launch-1.0) is not installed or not at the configured path
@@ -17,8 +17,9 @@ export class VideoSourceError extends Int8DetectError {
   /** True when the source gave up: no more reconnects will follow. */
   readonly fatal: boolean;
 
-  constructor(stream: string, reason: VideoErrorReason, fatal: boolean, message: string) {
-    super('ERR_VIDEO', message);
+  /** `message` may name options through `spell` (see Int8DetectError); `option` is the one it is about. */
+  constructor(stream: string, reason: VideoErrorReason, fatal: boolean, message: string | ((spell: OptionSpeller) => string), option?: string) {
+    super('ERR_VIDEO', message, option !== undefined ? { option } : undefined);
     this.name = 'VideoSourceError';
     this.stream = stream;
     this.reason = reason;

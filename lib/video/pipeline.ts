@@ -10,8 +10,11 @@
 import { cpus } from 'node:os';
 import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
+import { resolveDetectOptions } from '../detect/postprocess';
 import { invalidArgument } from '../util/errors';
 import { InFlight } from '../util/in-flight';
+import { checkBounded, checkKnownKeys } from '../util/option-keys';
+import { checkSourceOptions } from './source-options';
 import { FramePool } from './frame-assembler';
 import { VideoSource } from './source';
 import { StreamCounters } from './stream-stats';
@@ -30,6 +33,11 @@ import type {
 
 export type DropPolicy = 'latest' | 'keep-all';
 
+const PIPELINE_KEYS: readonly (keyof PipelineOptions)[] = ['engine', 'sources', 'dropPolicy', 'queueSize', 'maxFps', 'batch', 'statsIntervalMs', 'detect'];
+const MAX_QUEUE_SIZE = 1000;
+const MAX_FPS = 1000;
+const MAX_BATCH = 256;
+
 export interface PipelineOptions {
   engine: Engine;
   /** URLs/paths, or full source options. */
@@ -38,7 +46,10 @@ export interface PipelineOptions {
   dropPolicy?: DropPolicy;
   /** Frames a stream may hold waiting for the engine (default 1 under 'latest', 4 under 'keep-all'). */
   queueSize?: number;
-  /** Per-stream frame rate limit: frames arriving faster are skipped before they queue. */
+  /**
+   * Per-stream frame rate limit: frames arriving faster are skipped before they queue. Files count
+   * video time (their timestamps), live sources arrival time.
+   */
   maxFps?: number;
   /**
    * Frames from several streams in one inference, where the model's batch dimension allows it.
@@ -118,28 +129,25 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   constructor(options: PipelineOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'createPipeline(options)', options);
+    checkKnownKeys(options, PIPELINE_KEYS, 'createPipeline options');
     const { engine } = options;
     if (typeof engine !== 'object' || engine === null || typeof engine.detect !== 'function') {
-      throw invalidArgument('an Engine from createEngine()', 'options.engine', engine);
+      throw invalidArgument('an Engine from createEngine()', 'engine', engine);
     }
     if (!Array.isArray(options.sources) || options.sources.length === 0) {
-      throw invalidArgument('a non-empty array of sources', 'options.sources', options.sources);
+      throw invalidArgument('a non-empty array of sources', 'sources', options.sources);
     }
     if (options.dropPolicy !== undefined && options.dropPolicy !== 'latest' && options.dropPolicy !== 'keep-all') {
-      throw invalidArgument("'latest' or 'keep-all'", 'options.dropPolicy', options.dropPolicy);
+      throw invalidArgument("'latest' or 'keep-all'", 'dropPolicy', options.dropPolicy);
     }
-    const positive = (value: unknown, name: string, integer: boolean) => {
-      if (value !== undefined && (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)) || !Number.isFinite(value))) {
-        throw invalidArgument(integer ? 'a positive integer' : 'a positive number', name, value);
-      }
-    };
-    positive(options.queueSize, 'options.queueSize', true);
-    positive(options.maxFps, 'options.maxFps', false);
-    positive(options.batch, 'options.batch', true);
-    if (options.statsIntervalMs !== undefined && !(typeof options.statsIntervalMs === 'number' && options.statsIntervalMs >= 0)) {
-      throw invalidArgument('a number of milliseconds >= 0', 'options.statsIntervalMs', options.statsIntervalMs);
-    }
+    checkBounded(options.queueSize, 'queueSize', { integer: true, min: 1, max: MAX_QUEUE_SIZE, maxWhy: 'each queued frame holds its pixels' });
+    if (options.maxFps !== undefined && !(typeof options.maxFps === 'number' && options.maxFps > 0)) throw invalidArgument('a positive number', 'maxFps', options.maxFps);
+    checkBounded(options.maxFps, 'maxFps', { max: MAX_FPS, maxWhy: 'faster than any camera' });
+    checkBounded(options.batch, 'batch', { integer: true, min: 1, max: MAX_BATCH });
+    checkBounded(options.statsIntervalMs, 'statsIntervalMs', { min: 0, max: 86_400_000, maxWhy: 'a day' });
     this.engine = engine;
+    // Checked now, so a misspelt option fails here rather than on every frame.
+    if (options.detect !== undefined) resolveDetectOptions(options.detect);
     this.detectOptions = options.detect;
     const allLatest = options.dropPolicy === 'latest';
     this.minIntervalMs = options.maxFps ? 1000 / options.maxFps : 0;
@@ -149,10 +157,11 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     this.streams = options.sources.map((entry, index) => {
       const sourceOptions: SourceOptions = typeof entry === 'string' ? { url: entry } : entry;
       if (typeof sourceOptions !== 'object' || sourceOptions === null || typeof sourceOptions.url !== 'string' || sourceOptions.url === '') {
-        throw invalidArgument('a URL, a path or { url }', `options.sources[${index}]`, entry);
+        throw invalidArgument('a URL, a path or { url }', `sources[${index}]`, entry);
       }
+      checkSourceOptions(sourceOptions, index);
       const source = new VideoSource(sourceOptions, index, this.pool, this.sourceHandlers());
-      if (ids.has(source.id)) throw invalidArgument('a unique stream id', `options.sources[${index}].id`, source.id);
+      if (ids.has(source.id)) throw invalidArgument('a unique stream id', `sources[${index}].id`, source.id);
       ids.add(source.id);
       const policy = options.dropPolicy ?? (source.live ? 'latest' : 'keep-all');
       const capacity = options.queueSize ?? (policy === 'latest' ? 1 : 4);
@@ -286,12 +295,16 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     stream.counters.frameIn();
     if (this.disposed) return release();
     if (this.minIntervalMs > 0) {
+      // A file decodes as fast as the machine goes, so its rate is counted in video time (the
+      // frames' timestamps): 5 fps of a 30 s file is 150 frames, however long they take to read.
+      // A live source is counted in arrival time.
+      const at = !stream.source.live && Number.isFinite(frame.pts) ? frame.pts * 1000 : frame.time;
       // 10 % slack, so a 15 fps camera limited to 15 fps is not thinned by arrival jitter.
-      if (frame.time - stream.lastAcceptedAt < this.minIntervalMs * 0.9) {
+      if (at - stream.lastAcceptedAt < this.minIntervalMs * 0.9) {
         stream.counters.skipped++;
         return release();
       }
-      stream.lastAcceptedAt = frame.time;
+      stream.lastAcceptedAt = at;
     }
     if (stream.policy === 'latest') {
       while (stream.queue.length >= stream.capacity) {

@@ -4,7 +4,10 @@
  * retrying cannot fix (no decoder installed, wrong credentials, no such file), or maxRetries.
  */
 import { backoffDelay } from './backoff';
+import { Int8DetectError, type OptionSpeller } from '../util/errors';
+import { warnOnce } from '../util/warnings';
 import { ffmpegArgs, gstreamerArgs } from './decoder-args';
+import { gstPython, gstreamerEnvLaunch, hasCredentials } from './gst-env-launch';
 import { DecoderProcess, type DecoderExit } from './decoder-process';
 import { VideoSourceError, type VideoErrorReason } from './errors';
 import type { FramePool } from './frame-assembler';
@@ -14,6 +17,7 @@ import { isLive, sourceKind } from './source-url';
 import type {
   ConnectedEvent,
   DisconnectedEvent,
+  HwAccel,
   EndEvent,
   OutputFormat,
   ReconnectingEvent,
@@ -23,6 +27,9 @@ import type {
   StreamErrorEvent,
   VideoFrame,
 } from './types';
+
+/** A message, fixed or naming options through the speller. */
+type Message = string | ((spell: OptionSpeller) => string);
 
 export interface SourceHandlers {
   frame(frame: VideoFrame, release: () => void): void;
@@ -136,15 +143,13 @@ export class VideoSource {
     this.stateValue = this.attempts === 0 && this.frames === 0 ? 'connecting' : 'reconnecting';
     const hwaccel = this.decoderName === 'ffmpeg' ? await resolveHwAccel(this.options.hwaccel ?? 'none', this.command) : 'none';
     if (this.disposed) return;
-    const args =
-      this.decoderName === 'gstreamer'
-        ? gstreamerArgs(this.kind, this.options, this.format)
-        : ffmpegArgs(this.kind, this.options, this.format, hwaccel, this.connectTimeoutMs);
+    const launch = await this.decoderLaunch(hwaccel);
+    if (this.disposed) return;
     let connected = false;
     this.killReason = undefined;
     this.lastCpu = 0;
     const decoder = new DecoderProcess(
-      { kind: this.decoderName === 'gstreamer' ? 'gstreamer' : 'ffmpeg', command: this.command, args, format: this.format, redact: this.redact, pool: this.pool },
+      { kind: this.decoderName === 'gstreamer' ? 'gstreamer' : 'ffmpeg', ...launch, format: this.format, redact: this.redact, pool: this.pool },
       {
         onFrame: (data, layout, release) => {
           if (this.disposed) return release();
@@ -186,6 +191,27 @@ export class VideoSource {
       this.killReason = 'timeout';
       void decoder.kill();
     }, this.connectTimeoutMs);
+  }
+
+  /**
+   * The decoder's command line. A GStreamer source with credentials runs from its environment
+   * (gst-env-launch.ts), so they never reach a command line; without a Python that can, it falls
+   * back to gst-launch-1.0 and warns once. ffmpeg has no such way (ffmpegCredentialsNote()).
+   */
+  private async decoderLaunch(hwaccel: Exclude<HwAccel, 'auto'>): Promise<{ command: string; args: string[]; env?: Record<string, string> }> {
+    if (this.decoderName !== 'gstreamer') return { command: this.command, args: ffmpegArgs(this.kind, this.options, this.format, hwaccel, this.connectTimeoutMs) };
+    if (hasCredentials(this.options.url)) {
+      const python = await gstPython();
+      if (python !== undefined) return gstreamerEnvLaunch(this.kind, this.options, this.format, python);
+      warnOnce(
+        new Int8DetectError(
+          'ERR_VIDEO',
+          `${this.url}: the credentials in this URL are on gst-launch-1.0's command line, where other local users can read them (ps); ` +
+            `install PyGObject with GStreamer (Debian/Ubuntu: apt-get install python3-gi gir1.2-gstreamer-1.0) to keep them in its environment instead`,
+        ),
+      );
+    }
+    return { command: this.command, args: gstreamerArgs(this.kind, this.options, this.format) };
   }
 
   private onConnected(width: number, height: number): void {
@@ -240,7 +266,7 @@ export class VideoSource {
     this.attempts++;
     if (this.attempts > this.maxRetries) {
       if (this.maxRetries === 0) this.fail(reason ?? 'decoder-exit', this.describe(reason ?? 'decoder-exit', exit));
-      else this.fail('retries-exhausted', `${this.url}: gave up after ${this.maxRetries} reconnect attempts (last: ${why})`);
+      else this.fail('retries-exhausted', (spell) => `${this.url}: gave up after ${this.maxRetries} reconnect attempts (last: ${why}); raise ${spell('maxRetries')} to keep trying longer`);
       return;
     }
     const delayMs = backoffDelay(this.attempts, { initialMs: this.options.backoffInitialMs ?? 500, maxMs: this.options.backoffMaxMs ?? 30_000 });
@@ -253,14 +279,15 @@ export class VideoSource {
     }, delayMs);
   }
 
-  private describe(reason: VideoErrorReason, exit: DecoderExit): string {
+  /** The message for a failure, naming options through `spell` (the CLI names its flags). */
+  private describe(reason: VideoErrorReason, exit: DecoderExit): Message {
     const tool = this.decoderName === 'gstreamer' ? 'gst-launch-1.0' : 'ffmpeg';
     const last = exit.log.length > 0 ? `: ${exit.log[exit.log.length - 1]}` : '';
     switch (reason) {
       case 'decoder-missing':
         return this.decoderName === 'gstreamer'
-          ? `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install GStreamer's tools (Debian/Ubuntu: apt-get install gstreamer1.0-tools) or set gstLaunchPath`
-          : `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set ffmpegPath to its location`;
+          ? (spell) => `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install GStreamer's tools (Debian/Ubuntu: apt-get install gstreamer1.0-tools) or set ${spell('gstLaunchPath')}`
+          : (spell) => `${this.url}: cannot run ${this.command} (${exit.spawnError?.code ?? 'not found'}): install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set ${spell('ffmpegPath')} to its location`;
       case 'auth':
         return `${this.url}: authentication failed: the server refused the user name or password (401 Unauthorized)`;
       case 'not-found':
@@ -274,12 +301,14 @@ export class VideoSource {
     }
   }
 
-  private report(reason: VideoErrorReason, fatal: boolean, message: string): void {
-    const error = new VideoSourceError(this.id, reason, fatal, this.redact(message));
+  private report(reason: VideoErrorReason, fatal: boolean, message: Message): void {
+    const render = typeof message === 'function' ? message : () => message;
+    const option = reason === 'decoder-missing' ? (this.decoderName === 'gstreamer' ? 'gstLaunchPath' : 'ffmpegPath') : reason === 'retries-exhausted' ? 'maxRetries' : undefined;
+    const error = new VideoSourceError(this.id, reason, fatal, (spell) => this.redact(render(spell)), option);
     this.handlers.error({ stream: this.id, url: this.url, error, fatal });
   }
 
-  private fail(reason: VideoErrorReason, message: string): void {
+  private fail(reason: VideoErrorReason, message: Message): void {
     this.report(reason, true, message);
     this.finish('failed');
   }

@@ -22,7 +22,7 @@ export function node(opType: string, inputs: string[], outputs: string[], attrib
 }
 
 /** A float tensor type with a shape, as ValueInfo type bytes. */
-function shapedType(dims: readonly number[]): Uint8Array {
+export function shapedType(dims: readonly number[]): Uint8Array {
   const w = new ProtoWriter();
   w.message(1, (t) => {
     t.int64(1, 1);

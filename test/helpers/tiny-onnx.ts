@@ -83,6 +83,8 @@ export interface TinyModelOptions {
   /** Weight of the frame's mean pixel value in each output element (default 0). */
   scale?: Float32Array;
   outputName?: string;
+  /** The output shape the model declares, when it should differ from outputDims (symbolic dimensions). */
+  declaredOutputDims?: readonly (number | string)[];
   metadata?: Record<string, string>;
   opset?: number;
 }
@@ -105,7 +107,7 @@ export function tinyModel(options: TinyModelOptions): Uint8Array {
     initializer(g, 'scale', options.outputDims, scale);
     initializer(g, 'bias', options.outputDims, bias);
     valueInfo(g, 11, 'images', options.inputDims);
-    valueInfo(g, 12, outputName, options.outputDims);
+    valueInfo(g, 12, outputName, options.declaredOutputDims ?? options.outputDims);
   });
   for (const [key, value] of Object.entries(options.metadata ?? {})) model.message(14, (m) => m.string(1, key).string(2, value));
   return model.finish();

@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import { benchmarkEngine } from '../../bench';
 import { cpuInfo } from '../../hardware/cpu';
 import { createEngine } from '../../engine';
-import { listImages } from '../../util/files';
+import { Int8DetectError } from '../../util/errors';
+import { IMAGE_EXTENSIONS, listImages } from '../../util/files';
 import { formatPerfSummary, summarizePerfCounters } from '../../runtimes/openvino/perf-table';
 import type { RawFrame } from '../../image/frame';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
@@ -26,14 +27,27 @@ async function loadFrames(source: string | undefined, width: number, height: num
     }
     return [{ data, width, height, format: 'rgb' }];
   }
-  const files = (await listImages(source)).slice(0, count);
+  const files = (
+    await listImages(source).catch(() => {
+      throw new UsageError(`no such image or folder: --images ${source}`);
+    })
+  ).slice(0, count);
+  if (files.length === 0) throw new UsageError(`no images (${[...IMAGE_EXTENSIONS].join(', ')}) in --images ${source}`);
   return Promise.all(
     files.map(async (file) => {
-      const { data, info } = await sharp(file).autoOrient().resize(width, height, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-      return { data, width: info.width, height: info.height, format: 'rgb' as const };
+      try {
+        const { data, info } = await sharp(file, { failOn: 'error' }).autoOrient().resize(width, height, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+        return { data, width: info.width, height: info.height, format: 'rgb' as const };
+      } catch (err) {
+        // sharp's message alone ("unsupported image format") does not say which file.
+        throw new Int8DetectError('ERR_FRAME', `Could not decode the image ${file}: ${(err as Error).message}`, { cause: err });
+      }
     }),
   );
 }
+
+/** Frames bench makes are at most 8K a side (8192 x 8192 RGB is 192 MiB; a mistyped 100000 would ask for 28 GiB). */
+const MAX_FRAME_SIDE = 8192;
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -72,12 +86,12 @@ ${engineFlagsHelp}
       },
       false,
     );
-    const iterations = parseNumber(values.iterations, '--iterations', { integer: true, min: 1 }) ?? 20;
-    const rounds = parseNumber(values.rounds, '--rounds', { integer: true, min: 1 }) ?? 5;
-    const depth = parseNumber(values.depth, '--depth', { integer: true, min: 1 });
-    const width = parseNumber(values.width, '--width', { integer: true, min: 1 }) ?? 640;
-    const height = parseNumber(values.height, '--height', { integer: true, min: 1 }) ?? 480;
-    const count = parseNumber(values.frames, '--frames', { integer: true, min: 1 }) ?? 8;
+    const iterations = parseNumber(values.iterations, '--iterations', { integer: true, min: 1, max: 1_000_000 }) ?? 20;
+    const rounds = parseNumber(values.rounds, '--rounds', { integer: true, min: 1, max: 10_000 }) ?? 5;
+    const depth = parseNumber(values.depth, '--depth', { integer: true, min: 1, max: 1024 });
+    const width = parseNumber(values.width, '--width', { integer: true, min: 2, max: MAX_FRAME_SIDE }) ?? 640;
+    const height = parseNumber(values.height, '--height', { integer: true, min: 2, max: MAX_FRAME_SIDE }) ?? 480;
+    const count = parseNumber(values.frames, '--frames', { integer: true, min: 1, max: 1000 }) ?? 8;
     const frames = await loadFrames(values.images as string | undefined, width, height, count);
     const engineOptions = engineOptionsFrom(values);
     const perfCounters = values['perf-counters'] === true;

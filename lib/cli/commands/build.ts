@@ -9,6 +9,7 @@ import type { InputShapeSpec } from '../../runtimes/tensorrt/input-shapes';
 import { loadTensorRtModule } from '../../runtimes/tensorrt/module';
 import { parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../command';
+import { refuseOutputsOverInputs } from '../output-plan';
 import { ProgressBar } from '../progress';
 
 /** "images=1x3x640x640" or "images=1x3x320x320:1x3x640x640:1x3x1280x1280" (min:opt:max). */
@@ -86,6 +87,7 @@ Options:
     const dlaCore = parseNumber(values['dla-core'], '--dla-core', { integer: true, min: 0 });
     const device = parseNumber(values.device, '--device', { integer: true, min: 0 });
     const shapes = Object.fromEntries(((values.shape as unknown as string[] | undefined) ?? []).map(parseShapeFlag));
+    await refuseOutputsOverInputs([['--out', values.out as string | undefined]], [['--model', values.model as string | undefined], ['--calib-cache', calibCache]]);
 
     // Before reading images: without TensorRT there is nothing to build with.
     const loaded = await loadTensorRtModule();

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../util/files';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, requireString } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
 import type { Command } from '../command';
+import { refuseOutputsOverInputs } from '../output-plan';
 import { ProgressBar } from '../progress';
 
 const defaults = COCO_EVAL_DETECT_OPTIONS as Required<Pick<typeof COCO_EVAL_DETECT_OPTIONS, 'scoreThreshold' | 'iouThreshold' | 'maxDetections'>>;
@@ -46,6 +47,7 @@ ${detectFlagsHelp(defaults)}
     const annotations = requireString(values.annotations, '--annotations');
     const limit = parseNumber(values.limit, '--limit', { integer: true, min: 1 });
     const detectOptions = detectOptionsFrom(values, COCO_EVAL_DETECT_OPTIONS);
+    await refuseOutputsOverInputs([['--save-detections', values['save-detections'] as string | undefined]], [['--annotations', annotations], ['--model', values.model as string | undefined]]);
     const dataset = await loadCocoDataset(annotations);
     const engine = await createEngine(engineOptionsFrom(values));
     const total = limit === undefined ? dataset.images.length : Math.min(limit, dataset.images.length);
@@ -79,14 +81,16 @@ ${detectFlagsHelp(defaults)}
         );
         return;
       }
-      const pct = (v: number) => (v < 0 ? '  n/a' : (v * 100).toFixed(1).padStart(5));
+      // One style for every figure: a fraction with 4 decimals, as --json and pycocotools print them
+      // ('n/a' where the set has no object of that size, pycocotools' -1).
+      const f = (v: number) => (v < 0 ? 'n/a' : v.toFixed(4));
       process.stdout.write(
         [
           `model     ${info.model.path} (${info.model.family}, ${info.precision}) on ${info.backend}/${info.device}`,
           `images    ${result.images}, detections ${result.detections.length}`,
-          `mAP@[.5:.95] ${metrics.mAP.toFixed(4)}   AP50 ${metrics.AP50.toFixed(4)}   AP75 ${metrics.AP75.toFixed(4)}`,
-          `AP small ${pct(metrics.APsmall)}  medium ${pct(metrics.APmedium)}  large ${pct(metrics.APlarge)}   (percent)`,
-          `AR@1 ${pct(metrics.AR1)}  AR@10 ${pct(metrics.AR10)}  AR@100 ${pct(metrics.AR100)}   (percent)`,
+          `mAP@[.5:.95] ${f(metrics.mAP)}   AP50 ${f(metrics.AP50)}   AP75 ${f(metrics.AP75)}`,
+          `AP small ${f(metrics.APsmall)}   medium ${f(metrics.APmedium)}   large ${f(metrics.APlarge)}`,
+          `AR@1 ${f(metrics.AR1)}   AR@10 ${f(metrics.AR10)}   AR@100 ${f(metrics.AR100)}`,
           '',
         ].join('\n'),
       );

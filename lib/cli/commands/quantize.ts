@@ -16,10 +16,12 @@ import '../../runtimes/builtin';
 import { quantizeModelFor, type QuantizedModel } from '../../runtimes/quantize-model';
 import { backendDescriptor, embeddedBackend, registeredBackends } from '../../runtimes/registry';
 import { Int8DetectError } from '../../util/errors';
-import { listImages, writeFileAtomic, writeWithCompanions } from '../../util/files';
+import { companionPath, listImages, writeFileAtomic, writeWithCompanions } from '../../util/files';
 import { ignoredScopeFrom, parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../command';
-import { ProgressBar } from '../progress';
+import { EXIT_CODES_HELP } from '../messages';
+import { refuseOutputsOverInputs } from '../output-plan';
+import { PhaseProgress } from '../progress';
 
 
 function quantizingBackends(): string[] {
@@ -77,7 +79,11 @@ Options:
       --eval-annotations F their COCO annotations (instances.json)
       --eval-limit N       evaluate only the first N images of the annotations
       --json               print one JSON summary
-  -h, --help               show this help`;
+  -h, --help               show this help
+
+Off a terminal (a CI log, a pipe) progress is printed as a line at each tenth of the work, and every 10 s.
+
+${EXIT_CODES_HELP}`;
   },
   async run(argv) {
     const { values } = parseCommandArgs(
@@ -114,7 +120,13 @@ Options:
     );
     // The default is the embedded runtime's portable artefact, which every backend reads.
     const backendName = (values.backend as string | undefined) ?? embeddedBackend().name;
-    if (!quantizingBackends().includes(backendName)) throw new UsageError(`--backend expects ${quantizingBackends().join(' or ')}, got ${backendName}`);
+    if (!quantizingBackends().includes(backendName)) {
+      const builds = registeredBackends().find((b) => b.name === backendName)?.capabilities.buildsFromFloat === true;
+      throw new UsageError(
+        `--backend expects ${quantizingBackends().join(' or ')}, got ${backendName}` +
+          (builds ? ` (${backendName} reads the Q/DQ model quantize writes, or builds INT8 itself: int8-detect build --precision int8)` : ''),
+      );
+    }
     const backend = backendDescriptor(backendName);
     const artefact = backend.quantizer!.artefact;
     const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 }) ?? 0.01;
@@ -123,13 +135,18 @@ Options:
     const calib = requireString(values.calib, '--calib');
     const out = requireString(values.out, '--out');
     if (!out.toLowerCase().endsWith(artefact.extension)) throw new UsageError(`--out must name a ${artefact.extension} file for --backend ${backendName} (${backend.quantizer!.format}), got ${out}`);
+    const companionOutputs = (artefact.companions ?? []).map((extension) => ['--out', companionPath(out, extension)] as const);
+    await refuseOutputsOverInputs(
+      [['--out', out], ...companionOutputs, ['--plan', values.plan as string | undefined], ['--report', values.report as string | undefined], ['--calib-cache', values['calib-cache'] as string | undefined]],
+      [['--model', modelPath], ['--eval-annotations', values['eval-annotations'] as string | undefined]],
+    );
     const method = (values.method ?? 'auto') as MethodChoice;
     if (!['auto', 'minmax', 'entropy', 'percentile'].includes(method)) throw new UsageError(`--method expects auto, minmax, entropy or percentile, got ${method}`);
     const activations = activationsFrom(values.activations as string | undefined, values.preset as string | undefined);
     const weightBits = parseNumber(values['weight-bits'], '--weight-bits', { integer: true, min: 7, max: 8 }) as 7 | 8 | undefined;
     const limit = parseNumber(values.limit, '--limit', { integer: true, min: 1 });
     const subsetSize = parseNumber(values.subset, '--subset', { integer: true, min: 1 });
-    const batchSize = parseNumber(values.batch, '--batch', { integer: true, min: 1 });
+    const batchSize = parseNumber(values.batch, '--batch', { integer: true, min: 1, max: 256 });
     const seed = parseNumber(values.seed, '--seed', { integer: true });
     const trtVersion = parseNumber(values['trt-version'], '--trt-version', { integer: true, min: 1 });
     const ignoredScope = ignoredScopeFrom((values.ignore as unknown as string[] | undefined) ?? []);
@@ -167,7 +184,7 @@ Options:
       signal: controller.signal,
       onWarning: warn,
     });
-    const bars = new Map<string, ProgressBar>();
+    const progress = new PhaseProgress('int8-detect quantize: ');
     const started = Date.now();
     try {
       const result = await quantizeModelFor(backend, {
@@ -186,14 +203,9 @@ Options:
         ...(values['no-equalize'] ? { equalize: false } : {}),
         ...(values['bias-correction'] !== undefined ? { biasCorrection: parseBiasCorrection(values['bias-correction']) } : {}),
         signal: controller.signal,
-        onProgress: (p) => {
-          if ((p.phase !== 'collect' && p.phase !== 'sensitivity') || p.done === undefined) return;
-          let bar = bars.get(p.phase);
-          if (!bar) bars.set(p.phase, (bar = new ProgressBar(p.phase === 'collect' ? 'calibrate' : 'sensitivity', p.total ?? 0)));
-          bar.update(p.done);
-        },
+        onProgress: (p) => progress.update({ ...p, total: p.total ?? (p.phase === 'collect' ? calibrator.size : undefined) }),
       });
-      for (const bar of bars.values()) bar.done();
+      progress.done();
       for (const w of result.warnings) warn(w);
       const reportData =
         reportPath !== undefined || evalImages !== undefined

@@ -7,6 +7,8 @@ import { VideoWriter } from '../../video/video-writer';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
 import type { Command } from '../command';
+import { cliMessage, EXIT_CODES_HELP } from '../messages';
+import { refuseOutputsOverInputs } from '../output-plan';
 import { DETECT_DEFAULTS } from '../../detect/postprocess';
 
 function statusTable(stats: PipelineStats): string {
@@ -51,17 +53,25 @@ printed. On a terminal a status table (fps, drops, latency per stream) refreshes
 
 Options:
 ${engineFlagsHelp}
-      --precision P        auto (default), fp32 or int8 (a quantized model)
+      --precision P        auto (default), fp32 or int8 (a quantized model, or a float one with --calibration)
+      --calibration DIR    calibration images: with --precision int8, quantize a float model first (cached,
+                           as createEngine's calibrator; see docs/quantization.md)
+      --max-drop D         with --calibration: the largest estimated mAP drop the label-free check accepts
+                           before the mixed-precision search keeps activations in float (default 0.01)
 ${detectFlagsHelp(DETECT_DEFAULTS)}
       --json               JSON lines: {"stream","pts","time","latencyMs","detections":[...]}, events as {"event":...}
       --out FILE           write an annotated video (boxes and labels) of the first source, H.264
-      --max-fps N          process at most N frames a second per stream
+      --max-fps N          process at most N frames a second per stream (of video time for files: a 30 s file
+                           at --max-fps 5 gives about 150 frames, however fast it decodes)
+      --max-retries N      reconnect attempts in a row before a live source gives up (default: never give up)
       --drop-policy P      latest (default for live sources) or keep-all (default for files)
       --rtsp-transport T   tcp (default) or udp
       --hwaccel H          none (default), auto, cuda, vaapi or qsv
       --duration S         stop after S seconds (default: until every source ends, or Ctrl-C)
       --ffmpeg PATH        the ffmpeg executable (default: ffmpeg on PATH)
-  -h, --help               show this help`,
+  -h, --help               show this help
+
+${EXIT_CODES_HELP}`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(
       argv,
@@ -69,6 +79,9 @@ ${detectFlagsHelp(DETECT_DEFAULTS)}
         ...engineFlags,
         ...detectFlags,
         precision: { type: 'string' },
+        calibration: { type: 'string' },
+        'max-drop': { type: 'string' },
+        'max-retries': { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
         'max-fps': { type: 'string' },
@@ -89,13 +102,24 @@ ${detectFlagsHelp(DETECT_DEFAULTS)}
     if (transport !== undefined && transport !== 'tcp' && transport !== 'udp') throw new UsageError(`--rtsp-transport expects tcp or udp, got ${transport}`);
     const hwaccel = values.hwaccel as string | undefined;
     if (hwaccel !== undefined && !['none', 'auto', 'cuda', 'vaapi', 'qsv'].includes(hwaccel)) throw new UsageError(`--hwaccel expects none, auto, cuda, vaapi or qsv, got ${hwaccel}`);
-    const maxFps = parseNumber(values['max-fps'], '--max-fps', { min: 0.01 });
+    const maxFps = parseNumber(values['max-fps'], '--max-fps', { min: 0.01, max: 1000 });
     const duration = parseNumber(values.duration, '--duration', { min: 0.1 });
+    const maxRetries = parseNumber(values['max-retries'], '--max-retries', { integer: true, min: 0 });
+    const calibration = values.calibration as string | undefined;
+    if (calibration !== undefined && precision !== 'int8') throw new UsageError(`--calibration quantizes a float model for --precision int8; add --precision int8 (got --precision ${precision})`);
+    const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 });
+    if (maxDrop !== undefined && calibration === undefined) throw new UsageError('--max-drop goes with --calibration DIR');
     const out = values.out as string | undefined;
+    await refuseOutputsOverInputs([['--out', out]], [...positionals.map((source) => ['one of the sources', source] as const), ['--model', values.model as string | undefined]]);
     const json = values.json === true;
     const ffmpegPath = values.ffmpeg as string | undefined;
 
-    const engine = await createEngine({ ...engineOptionsFrom(values), precision: precision as 'auto' | 'fp32' | 'int8' });
+    const engine = await createEngine({
+      ...engineOptionsFrom(values),
+      precision: precision as 'auto' | 'fp32' | 'int8',
+      ...(calibration !== undefined ? { calibrator: calibration } : {}),
+      ...(maxDrop !== undefined ? { maxDrop } : {}),
+    });
     const detect = detectOptionsFrom(values, {});
     const sources: SourceOptions[] = positionals.map((url, i) => ({
       url,
@@ -105,6 +129,7 @@ ${detectFlagsHelp(DETECT_DEFAULTS)}
       ...(transport !== undefined ? { rtspTransport: transport as 'tcp' | 'udp' } : {}),
       ...(hwaccel !== undefined ? { hwaccel: hwaccel as SourceOptions['hwaccel'] } : {}),
       ...(ffmpegPath !== undefined ? { ffmpegPath } : {}),
+      ...(maxRetries !== undefined ? { maxRetries } : {}),
     }));
     const pipeline = createPipeline({
       engine,
@@ -127,7 +152,8 @@ ${detectFlagsHelp(DETECT_DEFAULTS)}
     pipeline.on('end', (e) => say('end', e, `${e.stream}: ended after ${e.frames} frames`));
     pipeline.on('error', (e) => {
       if (e.fatal && !firstError) firstError = e.error;
-      say('error', { stream: e.stream, url: e.url, fatal: e.fatal, message: e.error.message }, `${e.stream}: ${e.error.message}`);
+      const message = cliMessage(e.error);
+      say('error', { stream: e.stream, url: e.url, fatal: e.fatal, message }, `${e.stream}: ${message}`);
     });
     pipeline.on('detections', (e) => {
       if (json) process.stdout.write(`${detectionsJson(e)}\n`);

@@ -4,7 +4,7 @@
  * [1, 4 + C, N], YOLOv5 three anchors per cell in [1, 3N, 5 + C], YOLOX one per cell in
  * [1, N, 5 + C]).
  */
-import { Int8DetectError } from '../../util/errors';
+import { Int8DetectError, libraryOptionSpeller, type OptionSpeller } from '../../util/errors';
 import type { DetectorFamily } from '../types';
 import type { Decoder } from './types';
 import { createYolov5Decoder } from './yolov5';
@@ -70,6 +70,11 @@ export interface RecognisedHead {
   numClasses: number | undefined;
   /** How the family was chosen, as the start of the profile's reason. */
   evidence: string;
+  /**
+   * Set when the shape fits more than one family and this one was a guess: the sentence that
+   * says so, naming the family option through `spell` (the CLI writes --family).
+   */
+  guess?: (spell: OptionSpeller) => string;
 }
 
 export function formatDims(dims: readonly (number | string)[] | null): string {
@@ -93,7 +98,7 @@ export function recogniseHead(query: HeadQuery): RecognisedHead {
   const cells = gridCellCount(query.inputWidth, query.inputHeight, query.strides);
   if (query.family !== undefined) {
     if (!DETECTOR_FAMILIES.includes(query.family)) {
-      throw new Int8DetectError('ERR_DECODER', `No decoder for family "${String(query.family)}": use one of ${DETECTOR_FAMILIES.join(', ')}`);
+      throw new Int8DetectError('ERR_DECODER', `No decoder for family "${String(query.family)}": use one of ${DETECTOR_FAMILIES.join(', ')}`, { option: 'family' });
     }
     return headForFamily(query, query.family, cells);
   }
@@ -136,15 +141,49 @@ function recogniseOutput(query: HeadQuery, output: TensorShape, cells: number): 
         evidence: `yolov8 head (transposed, one row per anchor) recognised from ${shape} and Ultralytics metadata`,
       };
     }
-    return {
-      family: 'yolox',
-      outputName: output.name,
-      numClasses: b - 5,
-      evidence: `yolox head recognised from ${shape} (one row per grid cell, no Ultralytics metadata)`,
-    };
+    return oneRowPerCell(query, output.name, shape, b);
   }
   return null;
 }
+
+/**
+ * [1, cells, K] without Ultralytics metadata: a YOLOX head (K = 5 + C) and a transposed YOLOv8 head
+ * (K = 4 + C) both have this shape. A names list in the metadata settles it; otherwise the guess
+ * is the reading that gives COCO's 80 classes (YOLOX when neither does), and the profile says it
+ * guessed.
+ */
+function oneRowPerCell(query: HeadQuery, outputName: string, shape: string, columns: number): RecognisedHead {
+  const asYolox = { family: 'yolox' as const, outputName, numClasses: columns - 5 };
+  const asYolov8 = { family: 'yolov8' as const, layout: 'anchors-first' as const, outputName, numClasses: columns - 4 };
+  if (query.namesCount === asYolox.numClasses) {
+    return { ...asYolox, evidence: `yolox head recognised from ${shape} (one row per grid cell: 5 box and objectness values and the ${query.namesCount} classes named in its metadata)` };
+  }
+  if (query.namesCount === asYolov8.numClasses) {
+    return { ...asYolov8, evidence: `yolov8 head (transposed) recognised from ${shape} (one row per anchor: 4 box values and the ${query.namesCount} classes named in its metadata)` };
+  }
+  const yolov8 = asYolov8.numClasses === COCO_CLASSES && asYolox.numClasses !== COCO_CLASSES;
+  const byCoco = yolov8 || asYolox.numClasses === COCO_CLASSES;
+  const chosen = yolov8 ? asYolov8 : asYolox;
+  const read = chosen.family === 'yolox' ? `a yolox head with ${asYolox.numClasses} classes` : `a transposed yolov8 head with ${asYolov8.numClasses} classes`;
+  const other = yolov8 ? `a yolox head with ${asYolox.numClasses} classes` : `a transposed yolov8 head with ${asYolov8.numClasses} classes`;
+  const alternative = (spell: OptionSpeller) => `${shape} also fits ${other}; pass ${spell('family', DETECTOR_FAMILIES)} if it is one`;
+  if (byCoco) {
+    // One reading gives COCO's 80 classes and the other does not: good evidence, so no warning,
+    // but the reason still says which reading was taken and what else the shape fits.
+    return {
+      ...chosen,
+      evidence: `${chosen.family} head recognised from ${shape} (one row per grid cell, no Ultralytics metadata) as ${read}, the count COCO has (${alternative(libraryOptionSpeller)})`,
+    };
+  }
+  return {
+    ...chosen,
+    evidence: `${chosen.family} head guessed from ${shape} (one row per grid cell, no Ultralytics metadata)`,
+    guess: (spell) => `${shape} fits both a yolox and a transposed yolov8 head: it was read as ${read}, but it may be ${other}; pass ${spell('family', DETECTOR_FAMILIES)} to say which`,
+  };
+}
+
+/** The class count that tips a guess between two readings of one shape: COCO's, the usual one. */
+const COCO_CLASSES = 80;
 
 function headForFamily(query: HeadQuery, family: DetectorFamily, cells: number): RecognisedHead {
   const output = query.outputs.find((o) => headDims(o.dims) !== null) ?? query.outputs[0];
@@ -161,8 +200,10 @@ function headForFamily(query: HeadQuery, family: DetectorFamily, cells: number):
   if (!layout) {
     throw new Int8DetectError(
       'ERR_DECODER',
-      `Cannot tell which way round the yolov8 output ${shape} is: neither dimension is the ${cells} grid cells of a ` +
-        `${query.inputWidth}x${query.inputHeight} input. Pass outputLayout: 'channels-first' for [1, 4+C, N] or 'anchors-first' for [1, N, 4+C].`,
+      (spell) =>
+        `Cannot tell which way round the yolov8 output ${shape} is: neither dimension is the ${cells} grid cells of a ` +
+        `${query.inputWidth}x${query.inputHeight} input. Pass ${spell('outputLayout', ['channels-first'])} for [1, 4+C, N] or ${spell('outputLayout', ['anchors-first'])} for [1, N, 4+C].`,
+      { option: 'outputLayout' },
     );
   }
   const features = layout === 'channels-first' ? d.a : d.b;
@@ -194,10 +235,12 @@ function unrecognisedError(query: HeadQuery, cells: number): Int8DetectError {
   const strides = query.strides.join(', ');
   return new Int8DetectError(
     'ERR_DECODER',
-    `No decoder recognises this model's output ${outputs} (input ${query.inputWidth}x${query.inputHeight}: ` +
+    (spell) =>
+      `No decoder recognises this model's output ${outputs} (input ${query.inputWidth}x${query.inputHeight}: ` +
       `${cells} grid cells at strides ${strides}). Recognised shapes: [1, 4+C, ${cells}] (yolov8/YOLO11), ` +
       `[1, ${3 * cells}, 5+C] (yolov5), [1, ${cells}, 5+C] (yolox) and [1, ${cells}, 4+C] with Ultralytics metadata ` +
-      `(yolov8 transposed). If the model has one of these heads, pass family: 'yolox' | 'yolov5' | 'yolov8' ` +
-      `(and outputLayout for a transposed yolov8) to choose its decoder.`,
+      `(yolov8 transposed). If the model has one of these heads, pass ${spell('family', DETECTOR_FAMILIES)} ` +
+      `(and ${spell('outputLayout')} for a transposed yolov8) to choose its decoder.`,
+    { option: 'family' },
   );
 }
