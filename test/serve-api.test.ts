@@ -207,6 +207,19 @@ test.serial('an image that does not decode is a 400 with the reason: a truncated
   t.is((await fetch(`${address}/v1/detect`, { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: image })).status, 200);
 });
 
+test.serial('createServer, its cameras and webhooks refuse a misspelt option, naming the closest one', async (t) => {
+  const refused = async (options: Parameters<typeof createServer>[0], message: RegExp) => {
+    const error = await t.throwsAsync(createServer(options));
+    t.is((error as { code?: string }).code, 'ERR_ARGUMENT');
+    t.regex(error!.message, message);
+  };
+  await refused({ engine, port: 0, camera: [] } as never, /Unknown option 'camera' for createServer\(\): did you mean 'cameras'\?/);
+  await refused({ engine, port: 0, cameras: [{ url: rtsp.url('cam1'), zone: [] } as never] }, /Unknown option 'zone'.*did you mean 'zones'\?/);
+  await refused({ engine, port: 0, webhooks: [{ url: 'http://127.0.0.1:9/hook', retrys: 2 } as never] }, /Unknown option 'retrys'.*did you mean 'retries'\?/);
+  t.throws(() => server.addStream({ url: rtsp.url('cam1'), maxFPS: 5 } as never), { message: /Unknown option 'maxFPS'.*did you mean 'maxFps'\?/ });
+  t.deepEqual(server.streams().map((s) => s.id), ['cam0'], 'nothing was added');
+});
+
 test.serial('an unknown stream id is a 404 on every stream route', async (t) => {
   for (const [method, route] of [
     ['GET', '/v1/streams/nope'],

@@ -3,6 +3,7 @@
  * Messages never repeat the URL: it may hold credentials.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
 import type { TrackerOptions } from '../video/tracking/byte-tracker';
 import { validateGeometry } from '../video/tracking/stream-analytics';
 import type { CameraOptions } from './types';
@@ -76,9 +77,15 @@ export interface CameraContext {
   defaultModel: string;
 }
 
+/** Every key of CameraOptions: a misspelt one ('zone' for 'zones') is refused, not ignored. */
+const CAMERA_KEYS = Object.keys({
+  url: 0, id: 0, model: 0, maxFps: 0, classes: 0, zones: 0, lines: 0, coordinates: 0, tracker: 0, detect: 0, rtspTransport: 0, realtime: 0,
+} satisfies Record<keyof CameraOptions, 0>);
+
 export function resolveCamera(camera: CameraOptions, context: CameraContext): ResolvedCamera {
   const { where } = context;
   if (typeof camera !== 'object' || camera === null || Array.isArray(camera)) throw invalidArgument('a camera object { url, ... }', where, camera);
+  checkKnownKeys(camera, CAMERA_KEYS, where, `${where}.`);
   const url = checkSourceUrl(camera.url, `${where}.url`, context.allowFiles);
   const id = camera.id ?? context.defaultId;
   if (typeof id !== 'string' || !STREAM_ID_PATTERN.test(id)) throw invalidArgument('an id of 1-64 letters, digits, _ . or -', `${where}.id`, id);

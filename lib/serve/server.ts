@@ -12,6 +12,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Int8DetectError, invalidArgument } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
 import { redactUrl } from '../video/redact';
 import { requireToken } from './auth';
 import type { CameraStream } from './camera-stream';
@@ -73,8 +74,15 @@ function resolveLimits(limits: ServerLimits | undefined): ResolvedLimits {
   return out;
 }
 
+/** Every key of ServerOptions: a misspelt one ('camera' for 'cameras') is refused, not ignored. */
+const SERVER_KEYS = Object.keys({
+  models: 0, model: 0, engine: 0, backend: 0, cameras: 0, host: 0, port: 0, token: 0, protectMetrics: 0, cors: 0,
+  allowFileSources: 0, webhooks: 0, limits: 0, liveFps: 0, logger: 0, app: 0, prefix: 0, ffmpegPath: 0,
+} satisfies Record<keyof ServerOptions, 0>);
+
 function checkOptions(options: ServerOptions): void {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'createServer(options)', options);
+  checkKnownKeys(options, SERVER_KEYS, 'createServer()');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 8)) {
     throw new Int8DetectError('ERR_ARGUMENT', 'Expected a token of at least 8 characters for options.token but received a shorter one or not a string');
   }

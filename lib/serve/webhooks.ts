@@ -6,6 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { invalidArgument } from '../util/errors';
+import { checkKnownKeys } from '../util/option-keys';
 import { redactUrl } from '../video/redact';
 import type { EventBus } from './event-bus';
 import type { ServerMetrics } from './metrics';
@@ -23,8 +24,12 @@ interface ResolvedWebhook {
   headers: Record<string, string>;
 }
 
+/** Every key of WebhookOptions: a misspelt one ('retry' for 'retries') is refused, not ignored. */
+const WEBHOOK_KEYS = Object.keys({ url: 0, events: 0, retries: 0, backoffMs: 0, timeoutMs: 0, headers: 0 } satisfies Record<keyof WebhookOptions, 0>);
+
 export function resolveWebhook(options: WebhookOptions, where: string): ResolvedWebhook {
   if (typeof options !== 'object' || options === null) throw invalidArgument('a webhook { url, events?, retries? }', where, options);
+  checkKnownKeys(options, WEBHOOK_KEYS, where, `${where}.`);
   let parsed: URL;
   try {
     parsed = new URL(String(options.url));
