@@ -37,13 +37,11 @@ test('a calibrator that fails stops the build at the next step, not after the wh
     if (++served === 3) throw new Error('camera unplugged');
     return new Float32Array(4).fill(served);
   };
-  const started = Date.now();
   const err = (await t.throwsAsync(build({ pull, steps: 200, stepMs: 10 }).promise)) as Error & { code?: string; batches?: number; stepsRun?: number };
   t.is(err.code, 'ERR_CALIBRATION');
   t.is(err.message, 'calibration batch 3: the calibrator failed: camera unplugged');
   t.is(err.batches, 2, 'TensorRT got the two good batches');
-  t.is(err.stepsRun, 0, 'stepComplete said stop at the first step');
-  t.true(Date.now() - started < 1500, `settled after ${Date.now() - started} ms, not after 200 steps of 10 ms`);
+  t.is(err.stepsRun, 0, 'stepComplete said stop at the first step, not after 200 steps of tactic search');
 });
 
 test('a calibrator that stalls times out and stops the build the same way', async (t) => {
@@ -91,8 +89,7 @@ test('more calibrating builds than pool threads all finish: builds run on thread
   // 2 pool threads, 5 builds: on the pool, two builds would hold both threads while they wait for
   // batches that need a pool thread themselves.
   const own = await inChild<{ ms: number; results: string[] }>(poolHungryBuilds('own', 5), 2);
-  t.deepEqual(own.results, ['ok 3', 'ok 3', 'ok 3', 'ok 3', 'ok 3']);
-  t.true(own.ms < 1500, `finished in ${own.ms} ms`);
+  t.deepEqual(own.results, ['ok 3', 'ok 3', 'ok 3', 'ok 3', 'ok 3'], `after ${own.ms} ms`);
 });
 
 test('the same builds on libuv pool threads starve: batches time out (why builds must not run there)', async (t) => {
