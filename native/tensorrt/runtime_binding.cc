@@ -64,12 +64,9 @@ class RunJob final : public PromiseJob {
 
 Napi::Value Run(const Napi::CallbackInfo& info, const std::shared_ptr<EngineSession>& session) {
   const int slot = static_cast<int>(Argument(info, 0, "slot").Integer(0, session->engine->slots() - 1));
-  const Received inputs = Argument(info, 1, "inputs");
-  const Napi::Array list = inputs.Array();
   auto job = std::make_unique<RunJob>(session->engine, slot);
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    const OptionReader input = inputs.Element(list, i).Object();
-    job->AddInput(input.String("name"), ReadTensorRtDims(input.Field("dims")), input.Field("data").TypedArray());
+  for (RunInput& input : ReadRunInputs(Argument(info, 1, "inputs"), kMaxTensorRtDims)) {
+    job->AddInput(std::move(input.name), std::move(input.dims), input.data);
   }
   return session->threads.Submit(info.Env(), slot, std::move(job));
 }
