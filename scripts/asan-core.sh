@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the core addon and the test-only module with AddressSanitizer (CMake option
 # INT8_DETECT_ASAN, in their own build folder) and runs the native tests through them: the
-# preprocessing, calibration and error-code tests, and the calibration bridge driven from a native
-# thread. The tests load the addon from the package root, so they run from a scratch copy of the
+# preprocessing, calibration and error-code tests, and the test-only module's hooks: the calibration
+# bridge, the simulated build (feed and monitor), the per-slot threads, FP16 and dims. The tests load the addon from the package root, so they run from a scratch copy of the
 # package (dist/, package.json, the ASan modules in build/Release) and never touch build/ here.
 # Node itself is not instrumented: libasan is preloaded and leak detection is off (Node keeps
 # process-lifetime allocations). Not part of the test suite; run by hand or in CI (needs `npm run build:ts`).
@@ -15,7 +15,7 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then out="$1"; shift; fi
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
   tests=(preprocess.test.js calibration-statistics.test.js calibration-weights.test.js calibration-qparams.test.js
-    tensorrt-calibration-bridge.test.js native-error-codes.test.js)
+    tensorrt-calibration-bridge.test.js tensorrt-build-control.test.js native-error-codes.test.js native-exit.test.js)
 fi
 cd "$root"
 [ -d dist/test ] || { echo "asan-core: no dist/test: run 'npm run build:ts' first" >&2; exit 2; }

@@ -92,3 +92,17 @@ if (coreTestModuleMissing !== undefined) console.log(`native-exit: the calibrati
   t.regex(run.stdout, /^3 aborted$/m);
   assertExitedByItself(t, run);
 });
+
+(coreTestModuleMissing === undefined ? test : test.skip)('a session with a thread per slot (as TensorRT engines run) that is never disposed lets the process exit', async (t) => {
+  const script = `
+    const core = require(${JSON.stringify(coreTestModulePath)});
+    (async () => {
+      const session = core.testSlotThreads({ slots: 3 });
+      const runs = await Promise.all([session.run(0, 20), session.run(1, 20), session.run(2, 20)]);
+      console.log(runs.length);
+      console.log(${JSON.stringify(DONE)});
+    })().catch((err) => { console.error(err); process.exit(3); });`;
+  const run = await runChild(script);
+  t.regex(run.stdout, /^3$/m);
+  assertExitedByItself(t, run);
+});

@@ -47,6 +47,23 @@ notBuilt('probe(): TensorRT unavailable, saying the module is not built and what
   if (!status.loaded) t.false(status.built);
 });
 
+test('a module CMake did not build says why: the note it left beside the module (a JetPack 5 TensorRT, say)', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'int8-detect-trt-note-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'int8_detect_tensorrt.node');
+  const note = 'TensorRT 8.5.2 was found in /usr/include/aarch64-linux-gnu, but int8-detect needs TensorRT 8.6 or newer (JetPack 6 or later on Jetson)';
+  fs.writeFileSync(path.join(dir, 'int8_detect_tensorrt.not-built.txt'), `${note}\n`);
+  const status = await tensorRtModuleStatus({ file });
+  t.false(status.loaded);
+  if (!status.loaded) {
+    t.false(status.built);
+    t.true(status.reason.endsWith(`(CMake's last configure said: ${note})`), status.reason);
+  }
+  const bare = path.join(dir, 'elsewhere', 'int8_detect_tensorrt.node');
+  const without = await tensorRtModuleStatus({ file: bare });
+  if (!without.loaded) t.false(without.reason.includes("CMake's last configure said"), 'no note, no claim');
+});
+
 notBuilt("createEngine({ backend: 'tensorrt' }) throws TensorRT's reason; 'auto' falls back to ONNX Runtime", async (t) => {
   const report = await probe();
   const err = await t.throwsAsync(createEngine({ model: models.yoloxNano, backend: 'tensorrt' }), { instanceOf: Int8DetectError });

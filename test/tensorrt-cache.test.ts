@@ -17,8 +17,8 @@ import {
   type PlanCacheKey,
 } from '../lib/runtimes/tensorrt/plan-cache';
 
-const orin = { name: 'Orin', computeCapability: '8.7' };
-const a100 = { name: 'NVIDIA A100-SXM4-40GB', computeCapability: '8.0' };
+const orin = { name: 'Orin', computeCapability: '8.7', multiprocessors: 16 };
+const a100 = { name: 'NVIDIA A100-SXM4-40GB', computeCapability: '8.0', multiprocessors: 108 };
 
 function key(overrides: Partial<PlanCacheKey> = {}): PlanCacheKey {
   return {
@@ -31,6 +31,7 @@ function key(overrides: Partial<PlanCacheKey> = {}): PlanCacheKey {
     tensorrt: '10.3.0',
     gpu: orin,
     dlaCore: null,
+    gpuFallback: null,
     ...overrides,
   };
 }
@@ -59,7 +60,10 @@ test('the key hash does not depend on property order, and changes with every fie
   const variants: Partial<PlanCacheKey>[] = [
     { tensorrt: '10.3.1' },
     { gpu: a100 },
-    { gpu: { name: 'Orin', computeCapability: '8.6' } },
+    { gpu: { name: 'Orin', computeCapability: '8.6', multiprocessors: 16 } },
+    { gpu: { name: 'Orin', computeCapability: '8.7', multiprocessors: 8 } },
+    { dlaCore: 0, gpuFallback: true },
+    { dlaCore: 0, gpuFallback: false },
     { precision: 'fp16', int8Mode: 'none', calibration: null },
     { calibration: { kind: 'cache', algorithm: 'EntropyCalibration2', sha256: sha256('other cache') } },
     { inputShapes: [{ name: 'images', min: [1, 3, 640, 640], opt: [1, 3, 640, 640], max: [1, 3, 640, 640] }] },
@@ -77,7 +81,8 @@ test('plan paths: one slot per model/precision/calibration, shared across Tensor
   t.is(defaultPlanPath('/cache', '/models/yolox_nano.onnx', key({ tensorrt: '10.4.0', gpu: a100 })), base, 'an upgrade rebuilds in place');
   t.not(defaultPlanPath('/cache', '/models/yolox_nano.onnx', key({ precision: 'fp16', int8Mode: 'none', calibration: null })), base);
   t.not(timingCachePath('/cache', '10.3.0', orin), timingCachePath('/cache', '10.3.0', a100));
-  t.is(timingCachePath('/cache', '10.3.0', a100), '/cache/tensorrt/timing-10.3.0-NVIDIA-A100-SXM4-40GB-sm8.0.cache');
+  t.is(timingCachePath('/cache', '10.3.0', a100), '/cache/tensorrt/timing-10.3.0-NVIDIA-A100-SXM4-40GB-sm8.0-108sms.cache');
+  t.not(timingCachePath('/cache', '10.3.0', orin), timingCachePath('/cache', '10.3.0', { ...orin, multiprocessors: 8 }), 'an Orin NX is not an AGX');
 });
 
 test('store then lookup: a hit, with the sidecar beside the plan and the plan bytes untouched', async (t) => {
@@ -110,7 +115,7 @@ test('another TensorRT version or another GPU: stale, never loaded, with the rea
   });
   t.deepEqual(await lookupPlan(planPath, key({ gpu: a100 })), {
     status: 'stale',
-    reason: `the plan ${planPath} cannot be used: it was built for Orin (compute capability 8.7) and this GPU is NVIDIA A100-SXM4-40GB (compute capability 8.0)`,
+    reason: `the plan ${planPath} cannot be used: it was built for Orin (compute capability 8.7, 16 SMs) and this GPU is NVIDIA A100-SXM4-40GB (compute capability 8.0, 108 SMs)`,
   });
   const both = await lookupPlan(planPath, key({ tensorrt: '8.6.1', gpu: a100, model: { sha256: sha256('new'), bytes: 3 } }));
   t.is(both.status, 'stale');

@@ -140,6 +140,22 @@ async function loadStatus<Addon extends OptionalAddon<Info>, Info>(file: string,
   }
 }
 
+/**
+ * Why CMake did not build a module, from the note it leaves beside where the module would be
+ * (`int8_detect_NAME.not-built.txt`): what it did not find, or a runtime too old to build against
+ * (JetPack 5's TensorRT 8.5). Undefined when there is no note.
+ */
+export async function notBuiltNote(file: string): Promise<string | undefined> {
+  const note = await fs.promises.readFile(file.replace(/\.node$/, '.not-built.txt'), 'utf8').catch(() => undefined);
+  return note?.trim() || undefined;
+}
+
+async function withNotBuiltNote<S extends { loaded: boolean; built: boolean; file: string; reason?: string }>(status: S): Promise<S> {
+  if (status.loaded || status.built) return status;
+  const note = await notBuiltNote(status.file);
+  return note === undefined ? status : { ...status, reason: `${status.reason} (CMake's last configure said: ${note})` };
+}
+
 const statusByFile = new Map<string, Promise<OptionalModuleStatus<OptionalAddon<unknown>, unknown>>>();
 
 /**
@@ -154,7 +170,7 @@ export async function optionalModule<Addon extends OptionalAddon<Info>, Info>(
   const file = options.file ?? optionalModulePath(spec.name, lookup);
   let status = statusByFile.get(file) as Promise<OptionalModuleStatus<Addon, Info>> | undefined;
   if (status === undefined) {
-    status = loadStatus<Addon, Info>(file, spec, lookup);
+    status = loadStatus<Addon, Info>(file, spec, lookup).then(withNotBuiltNote);
     statusByFile.set(file, status as Promise<OptionalModuleStatus<OptionalAddon<unknown>, unknown>>);
   } else if (options.refresh) {
     const known = await status;

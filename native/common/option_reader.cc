@@ -171,6 +171,17 @@ Napi::Function OptionReader::OptionalFunction(const char* field) const {
   return value.IsAbsent() ? Napi::Function() : value.Function();
 }
 
+std::vector<RunInput> ReadRunInputs(const Received& inputs, size_t maxRank) {
+  const Napi::Array list = inputs.Array();
+  std::vector<RunInput> read;
+  read.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    const OptionReader input = inputs.Element(list, i).Object();
+    read.push_back(RunInput{input.String("name"), input.Field("dims").Integers(0, kMaxSafeInteger, maxRank), input.Field("data").TypedArray()});
+  }
+  return read;
+}
+
 const char* TypedArrayElementName(napi_typedarray_type type) {
   switch (type) {
     case napi_float32_array:

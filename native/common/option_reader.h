@@ -102,6 +102,16 @@ inline Received Argument(const Napi::CallbackInfo& info, size_t index, const std
   return Received(info[index], name);
 }
 
+// One model input of a run() call: {name, dims, data}, as the TypeScript slot sessions send it.
+struct RunInput {
+  std::string name;
+  std::vector<int64_t> dims;
+  Napi::TypedArray data;
+};
+
+// Reads run()'s input list; dims are non-negative integers, at most `maxRank` of them.
+std::vector<RunInput> ReadRunInputs(const Received& inputs, size_t maxRank = std::numeric_limits<size_t>::max());
+
 // "float32", "uint8", ... for a typed array's elements: the names TypeScript's tensors use.
 const char* TypedArrayElementName(napi_typedarray_type type);
 

@@ -73,13 +73,8 @@ class RunJob final : public PromiseJob {
 
 Napi::Value Run(const Napi::CallbackInfo& info, const Session& session) {
   const int slot = static_cast<int>(Argument(info, 0, "slot").Integer(0, session->slots() - 1));
-  const Received inputs = Argument(info, 1, "inputs");
-  const Napi::Array list = inputs.Array();
   auto job = std::make_unique<RunJob>(session, slot);
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    const OptionReader input = inputs.Element(list, i).Object();
-    job->AddInput(input.String("name"), input.Field("dims").Integers(0, kMaxSafeInteger), input.Field("data").TypedArray());
-  }
+  for (RunInput& input : ReadRunInputs(Argument(info, 1, "inputs"))) job->AddInput(std::move(input.name), std::move(input.dims), input.data);
   return QueueOnPool(info.Env(), std::move(job), "int8detect.openvinoRun");
 }
 

@@ -1,111 +1,54 @@
 // buildPlan(options) -> { promise, abort(reason) }. The options are copied into BuildSettings on
-// the main thread; the build runs off the event loop, pulls calibration batches through a
-// CalibrationBridge and reports TensorRT's build phases through a MainThreadQueue.
+// the main thread. The build runs on a thread started for it, never on libuv's pool: it lasts
+// minutes, and each calibration batch it waits for needs pool threads itself (image decoding, file
+// access, preprocessing), so a few builds on the pool would starve their own calibrators.
 #include "tensorrt/build_binding.h"
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "calibration_bridge/build_monitor.h"
 #include "calibration_bridge/calibration_bridge.h"
 #include "common/dims.h"
+#include "common/job_thread.h"
 #include "common/main_thread_queue.h"
 #include "common/option_reader.h"
 #include "common/promise_job.h"
 #include "tensorrt/engine_builder.h"
+#include "tensorrt/tensor_shape.h"
 
 namespace int8detect {
 namespace trt {
 namespace {
 
-struct ProgressEvent {
-  std::string kind;  // "start", "step", "finish"
-  std::string phase;
-  std::string parent;
-  int32_t step = 0;
-  int32_t steps = 0;
-};
-
-// One progress event on its way to the JavaScript listener.
-class ProgressTask final : public MainThreadTask {
- public:
-  explicit ProgressTask(ProgressEvent event) : event_(std::move(event)) {}
-  void Run(Napi::Env env, Napi::Function onProgress) override {
-    Napi::Object info = Napi::Object::New(env);
-    info.Set("kind", event_.kind);
-    info.Set("phase", event_.phase);
-    info.Set("parent", event_.parent);
-    info.Set("step", event_.step);
-    info.Set("steps", event_.steps);
-    try {
-      onProgress.Call({info});
-    } catch (const Napi::Error&) {
-      // A throwing progress listener is the caller's bug, not a reason to fail the build.
-    }
-  }
-
- private:
-  ProgressEvent event_;
-};
-
-// Shared by the build, the abort function and TensorRT's progress callbacks.
-class BuildControl final : public BuildObserver {
- public:
-  BuildControl(std::shared_ptr<CalibrationBridge> bridge, std::shared_ptr<MainThreadQueue> progress)
-      : bridge_(std::move(bridge)), progress_(std::move(progress)) {}
-
-  void Abort(const std::string& reason) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (reason_.empty()) reason_ = reason.empty() ? "aborted" : reason;
-    }
-    if (bridge_) bridge_->Abort(reason);
-  }
-
-  // Build thread, once the build is over: let go of the JavaScript functions.
-  void Close() {
-    if (bridge_) bridge_->Close();
-    if (progress_) progress_->Release();
-  }
-
-  void PhaseStart(const std::string& phase, const std::string& parent, int32_t steps) override {
-    Report(ProgressEvent{"start", phase, parent, 0, steps});
-  }
-  void StepComplete(const std::string& phase, int32_t step) override { Report(ProgressEvent{"step", phase, "", step, 0}); }
-  void PhaseFinish(const std::string& phase) override { Report(ProgressEvent{"finish", phase, "", 0, 0}); }
-  std::string CancelReason() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return reason_;
-  }
-
-  const std::shared_ptr<CalibrationBridge>& bridge() const { return bridge_; }
-
- private:
-  // Never waits: a slow progress listener must never hold the build up.
-  void Report(ProgressEvent event) {
-    if (progress_) progress_->Post(std::make_unique<ProgressTask>(std::move(event)));
-  }
-
-  std::shared_ptr<CalibrationBridge> bridge_;
-  std::shared_ptr<MainThreadQueue> progress_;
-  mutable std::mutex mutex_;
-  std::string reason_;
-};
-
 Napi::Buffer<uint8_t> ToBuffer(Napi::Env env, const std::vector<uint8_t>& bytes) {
   return Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size());
 }
 
+ErrorCode CodeOf(BuildFailure failure) {
+  switch (failure) {
+    case BuildFailure::kSettings:
+      return ErrorCode::kArgument;
+    case BuildFailure::kCalibration:
+      return ErrorCode::kCalibration;
+    case BuildFailure::kAborted:
+      return ErrorCode::kAborted;
+    case BuildFailure::kNone:
+    case BuildFailure::kBuild:
+      break;
+  }
+  return ErrorCode::kEngineBuild;
+}
+
 class BuildJob final : public PromiseJob {
  public:
-  BuildJob(BuildSettings settings, std::shared_ptr<BuildControl> control)
-      : settings_(std::move(settings)), control_(std::move(control)) {}
+  BuildJob(BuildSettings settings, std::shared_ptr<BuildMonitor> monitor) : settings_(std::move(settings)), monitor_(std::move(monitor)) {}
 
   void Execute() override {
-    result_ = BuildPlan(settings_, control_->bridge(), control_.get());
-    control_->Close();
-    if (!result_.ok) throw NativeFailure(ErrorCode::kEngineBuild, result_.error);
+    result_ = BuildPlan(settings_, monitor_.get());
+    monitor_->Close();
+    if (!result_.ok) throw NativeFailure(CodeOf(result_.failure), result_.error);
   }
 
   Napi::Value Resolve(Napi::Env env) override {
@@ -124,7 +67,7 @@ class BuildJob final : public PromiseJob {
 
  private:
   BuildSettings settings_;
-  std::shared_ptr<BuildControl> control_;
+  std::shared_ptr<BuildMonitor> monitor_;
   BuildResult result_;
 };
 
@@ -149,9 +92,8 @@ BuildSettings ReadSettings(const OptionReader& options) {
   const Napi::Array list = shapes.Array();
   for (uint32_t i = 0; i < list.Length(); i++) {
     const OptionReader shape = shapes.Element(list, i).Object();
-    settings.inputShapes.push_back(InputShape{shape.String("name"), shape.Field("min").Integers(0, kMaxSafeInteger),
-                                              shape.Field("opt").Integers(0, kMaxSafeInteger),
-                                              shape.Field("max").Integers(0, kMaxSafeInteger)});
+    settings.inputShapes.push_back(InputShape{shape.String("name"), ReadTensorRtDims(shape.Field("min")),
+                                              ReadTensorRtDims(shape.Field("opt")), ReadTensorRtDims(shape.Field("max"))});
   }
   return settings;
 }
@@ -172,10 +114,10 @@ Napi::Value BuildPlanBinding(const Napi::CallbackInfo& info) {
   // Unreferenced: the build itself keeps the event loop alive while it runs.
   std::shared_ptr<MainThreadQueue> progress =
       onProgress.IsEmpty() ? nullptr : MainThreadQueue::Create(env, "int8detect.buildProgress", onProgress, false);
-  auto control = std::make_shared<BuildControl>(bridge, progress);
+  auto monitor = std::make_shared<BuildMonitor>(bridge, progress);
 
-  const Napi::Promise promise = QueueOnPool(env, std::make_unique<BuildJob>(std::move(settings), control), "int8detect.tensorrtBuild");
-  return AbortableHandle(env, promise, [control](const std::string& reason) { control->Abort(reason); });
+  const Napi::Promise promise = RunOnOwnThread(env, std::make_unique<BuildJob>(std::move(settings), monitor), "int8detect.tensorrtBuild");
+  return AbortableHandle(env, promise, [monitor](const std::string& reason) { monitor->Abort(reason); });
 }
 
 }  // namespace

@@ -39,8 +39,12 @@ struct BuildSettings {
   int device = 0;
 };
 
+// Why a build failed, which decides the JavaScript error code.
+enum class BuildFailure { kNone, kSettings, kCalibration, kAborted, kBuild };
+
 struct BuildResult {
   bool ok = false;
+  BuildFailure failure = BuildFailure::kNone;
   std::string error;
   std::vector<uint8_t> plan;
   std::vector<uint8_t> timingCache;

@@ -11,36 +11,6 @@ std::string CudaFailure(cudaError_t status, const char* what) {
          std::to_string(static_cast<int>(status)) + ")";
 }
 
-DeviceBuffer::~DeviceBuffer() {
-  if (data_ != nullptr) cudaFree(data_);
-}
-
-std::string DeviceBuffer::Reserve(size_t bytes) {
-  if (bytes <= capacity_) return std::string();
-  if (data_ != nullptr) cudaFree(data_);
-  data_ = nullptr;
-  capacity_ = 0;
-  const std::string failure = CudaFailure(cudaMalloc(&data_, bytes), "cudaMalloc");
-  if (failure.empty()) capacity_ = bytes;
-  else data_ = nullptr;
-  return failure;
-}
-
-PinnedBuffer::~PinnedBuffer() {
-  if (data_ != nullptr) cudaFreeHost(data_);
-}
-
-std::string PinnedBuffer::Reserve(size_t bytes) {
-  if (bytes <= capacity_) return std::string();
-  if (data_ != nullptr) cudaFreeHost(data_);
-  data_ = nullptr;
-  capacity_ = 0;
-  const std::string failure = CudaFailure(cudaMallocHost(&data_, bytes), "cudaMallocHost");
-  if (failure.empty()) capacity_ = bytes;
-  else data_ = nullptr;
-  return failure;
-}
-
 CudaStream::~CudaStream() {
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }

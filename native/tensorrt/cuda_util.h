@@ -11,38 +11,50 @@ namespace trt {
 // "cudaMalloc failed: out of memory (cudaErrorMemoryAllocation, 2)"; empty when `status` is success.
 std::string CudaFailure(cudaError_t status, const char* what);
 
-// Device memory that grows on demand and is freed once.
-class DeviceBuffer {
+// CUDA memory that grows on demand and is freed once: device memory (cudaMalloc) or page-locked
+// host memory (cudaMallocHost, so copies to and from the GPU run asynchronously at full speed).
+enum class MemoryKind { kDevice, kPinnedHost };
+
+template <MemoryKind kKind>
+class CudaBuffer {
  public:
-  DeviceBuffer() = default;
-  ~DeviceBuffer();
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  CudaBuffer() = default;
+  ~CudaBuffer() { Free(); }
+  CudaBuffer(const CudaBuffer&) = delete;
+  CudaBuffer& operator=(const CudaBuffer&) = delete;
   // Makes room for `bytes`; keeps the old memory when it is large enough. Empty string on success.
   std::string Reserve(size_t bytes);
   void* data() const { return data_; }
   size_t capacity() const { return capacity_; }
 
  private:
+  void Free();
   void* data_ = nullptr;
   size_t capacity_ = 0;
 };
 
-// Page-locked host memory, so copies to and from the GPU run asynchronously at full speed.
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  ~PinnedBuffer();
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  std::string Reserve(size_t bytes);
-  void* data() const { return data_; }
-  size_t capacity() const { return capacity_; }
+using DeviceBuffer = CudaBuffer<MemoryKind::kDevice>;
+using PinnedBuffer = CudaBuffer<MemoryKind::kPinnedHost>;
 
- private:
-  void* data_ = nullptr;
-  size_t capacity_ = 0;
-};
+template <MemoryKind kKind>
+void CudaBuffer<kKind>::Free() {
+  if (data_ == nullptr) return;
+  if (kKind == MemoryKind::kDevice) cudaFree(data_);
+  else cudaFreeHost(data_);
+  data_ = nullptr;
+  capacity_ = 0;
+}
+
+template <MemoryKind kKind>
+std::string CudaBuffer<kKind>::Reserve(size_t bytes) {
+  if (bytes <= capacity_) return std::string();
+  Free();
+  const std::string failure = kKind == MemoryKind::kDevice ? CudaFailure(cudaMalloc(&data_, bytes), "cudaMalloc")
+                                                          : CudaFailure(cudaMallocHost(&data_, bytes), "cudaMallocHost");
+  if (failure.empty()) capacity_ = bytes;
+  else data_ = nullptr;
+  return failure;
+}
 
 class CudaStream {
  public:

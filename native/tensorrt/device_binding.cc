@@ -44,6 +44,9 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
     device.Set("name", std::string(properties.name));
     device.Set("computeCapability", std::to_string(properties.major) + "." + std::to_string(properties.minor));
     device.Set("totalMemoryBytes", Napi::Number::New(env, static_cast<double>(properties.totalGlobalMem)));
+    // Every Orin module reports "Orin" and 8.7: the SM count tells an AGX from an NX from a Nano,
+    // and a plan tuned for one is not the best for another.
+    device.Set("multiprocessors", properties.multiProcessorCount);
     device.Set("integrated", properties.integrated != 0);
     devices.Set(static_cast<uint32_t>(i), device);
   }

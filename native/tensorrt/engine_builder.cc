@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "calibration_bridge/calibration_feed.h"
 #include "tensorrt/calibrator.h"
 #include "tensorrt/cuda_util.h"
 #include "tensorrt/trt_dims.h"
@@ -19,42 +20,51 @@ namespace int8detect {
 namespace trt {
 namespace {
 
-#if INT8_DETECT_TRT_IMPLICIT_INT8
-int64_t Elements(const std::vector<int64_t>& dims) {
-  int64_t count = 1;
-  for (const int64_t d : dims) count *= d;
-  return count;
+#if INT8_DETECT_TRT_PRECISION_FLAGS
+// BuilderFlag::kFP16 and kINT8 are deprecated from TensorRT 10.12 (weakly typed networks are on
+// their way out) and gone in 11, but 10.x still needs them for FP16 and implicit INT8 builds: the
+// deprecation is silenced for these two calls only, so -Werror catches every other one.
+void EnableFp16(nvinfer1::IBuilderConfig& config) {
+  INT8_DETECT_ALLOW_DEPRECATED_BEGIN
+  config.setFlag(nvinfer1::BuilderFlag::kFP16);
+  INT8_DETECT_ALLOW_DEPRECATED_END
+}
+
+void EnableInt8(nvinfer1::IBuilderConfig& config) {
+  INT8_DETECT_ALLOW_DEPRECATED_BEGIN
+  config.setFlag(nvinfer1::BuilderFlag::kINT8);
+  INT8_DETECT_ALLOW_DEPRECATED_END
 }
 #endif
 
 #if INT8_DETECT_TRT_PROGRESS_MONITOR
-// TensorRT's progress callbacks, passed on; returning false from stepComplete cancels the build.
+// TensorRT's progress callbacks, passed on; returning false from stepComplete cancels the build,
+// which the monitor asks for once the build is aborted or the calibration feed has failed.
 class ProgressAdapter final : public nvinfer1::IProgressMonitor {
  public:
-  explicit ProgressAdapter(BuildObserver* observer) : observer_(observer) {}
+  explicit ProgressAdapter(BuildMonitor* monitor) : monitor_(monitor) {}
   void phaseStart(char const* phase, char const* parent, int32_t steps) noexcept override {
     try {
-      observer_->PhaseStart(phase ? phase : "", parent ? parent : "", steps);
+      monitor_->PhaseStart(phase ? phase : "", parent ? parent : "", steps);
     } catch (...) {
     }
   }
   bool stepComplete(char const* phase, int32_t step) noexcept override {
     try {
-      observer_->StepComplete(phase ? phase : "", step);
-      return observer_->CancelReason().empty();
+      return monitor_->StepComplete(phase ? phase : "", step);
     } catch (...) {
       return false;
     }
   }
   void phaseFinish(char const* phase) noexcept override {
     try {
-      observer_->PhaseFinish(phase ? phase : "");
+      monitor_->PhaseFinish(phase ? phase : "");
     } catch (...) {
     }
   }
 
  private:
-  BuildObserver* observer_;
+  BuildMonitor* monitor_;
 };
 #endif
 
@@ -72,70 +82,70 @@ const char* PrecisionName(Precision precision) {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const BuildSettings& settings, std::shared_ptr<CalibrationBridge> bridge, BuildObserver* observer)
-      : settings_(settings), bridge_(std::move(bridge)), observer_(observer) {}
+  PlanBuilder(const BuildSettings& settings, BuildMonitor* monitor) : settings_(settings), monitor_(monitor) {}
 
   BuildResult Run() {
     std::string failure = CudaFailure(cudaSetDevice(settings_.device), "cudaSetDevice");
-    if (!failure.empty()) return Fail(failure);
+    if (!failure.empty()) return Fail(BuildFailure::kBuild, failure);
     builder_.reset(nvinfer1::createInferBuilder(logger_));
-    if (!builder_) return Fail("TensorRT could not create a builder");
+    if (!builder_) return Fail(BuildFailure::kBuild, "TensorRT could not create a builder");
     uint32_t flags = 0;
 #if INT8_DETECT_TRT_EXPLICIT_BATCH_FLAG
     flags |= 1U << static_cast<uint32_t>(nvinfer1::NetworkDefinitionCreationFlag::kEXPLICIT_BATCH);
 #endif
     network_.reset(builder_->createNetworkV2(flags));
-    if (!network_) return Fail("TensorRT could not create a network definition");
+    if (!network_) return Fail(BuildFailure::kBuild, "TensorRT could not create a network definition");
     parser_.reset(nvonnxparser::createParser(*network_, logger_));
-    if (!parser_) return Fail("TensorRT could not create its ONNX parser");
+    if (!parser_) return Fail(BuildFailure::kBuild, "TensorRT could not create its ONNX parser");
     if (!parser_->parse(settings_.model.data(), settings_.model.size(),
                         settings_.modelPath.empty() ? nullptr : settings_.modelPath.c_str())) {
-      return Fail("TensorRT's ONNX parser rejected " + settings_.modelPath + ": " + ParserErrors());
+      return Fail(BuildFailure::kBuild, "TensorRT's ONNX parser rejected " + settings_.modelPath + ": " + ParserErrors());
     }
     config_.reset(builder_->createBuilderConfig());
-    if (!config_) return Fail("TensorRT could not create a builder config");
+    if (!config_) return Fail(BuildFailure::kBuild, "TensorRT could not create a builder config");
     if (settings_.workspaceBytes > 0) {
       config_->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, settings_.workspaceBytes);
     }
-    if (!(failure = ConfigureShapes()).empty()) return Fail(failure);
-    if (!(failure = ConfigurePrecision()).empty()) return Fail(failure);
-    if (!(failure = ConfigureDla()).empty()) return Fail(failure);
+    if (!(failure = ConfigureShapes()).empty()) return Fail(BuildFailure::kSettings, failure);
+    if (!(failure = ConfigurePrecision()).empty()) return Fail(BuildFailure::kSettings, failure);
+    if (!(failure = ConfigureDla()).empty()) return Fail(BuildFailure::kSettings, failure);
     ConfigureTimingCache();
 #if INT8_DETECT_TRT_PROGRESS_MONITOR
-    ProgressAdapter progress(observer_);
+    ProgressAdapter progress(monitor_);
     config_->setProgressMonitor(&progress);
 #endif
     std::unique_ptr<nvinfer1::IHostMemory> plan(builder_->buildSerializedNetwork(*network_, *config_));
 #if INT8_DETECT_TRT_PROGRESS_MONITOR
     config_->setProgressMonitor(nullptr);
 #endif
-    // A calibrator failure makes TensorRT finish with the batches it had: the build must still fail.
-    if (!(failure = CalibrationFailure()).empty()) return Fail(failure);
-    const std::string cancelled = observer_->CancelReason();
-    if (!cancelled.empty()) return Fail("the build was aborted: " + cancelled);
+    // An abort, or a calibrator failure (TensorRT read it as the end of the data and went on with
+    // the batches it had), fails the build even when TensorRT finished it (TensorRT 8.6 has no
+    // progress monitor to stop it early).
+    const std::string aborted = monitor_->AbortReason();
+    if (!aborted.empty()) return Fail(BuildFailure::kAborted, "the build was aborted: " + aborted);
+    if (!(failure = CalibrationFailure()).empty()) return Fail(BuildFailure::kCalibration, failure);
     if (!plan || plan->size() == 0) {
       const std::string last = logger_.LastError();
-      return Fail(std::string("TensorRT could not build a ") + PrecisionName(settings_.precision) + " engine of " +
-                  settings_.modelPath + (last.empty() ? "" : ": " + last));
+      return Fail(BuildFailure::kBuild, std::string("TensorRT could not build a ") + PrecisionName(settings_.precision) +
+                                            " engine of " + settings_.modelPath + (last.empty() ? "" : ": " + last));
     }
     BuildResult result;
     result.ok = true;
     const auto* bytes = static_cast<const uint8_t*>(plan->data());
     result.plan.assign(bytes, bytes + plan->size());
     CollectTimingCache(&result);
-#if INT8_DETECT_TRT_IMPLICIT_INT8
     if (feed_) {
       result.calibrationCache = feed_->WrittenCache();
       result.calibrationBatches = feed_->Batches();
     }
-#endif
     result.log = logger_.Messages();
     return result;
   }
 
  private:
-  BuildResult Fail(const std::string& message) {
+  BuildResult Fail(BuildFailure failure, const std::string& message) {
     BuildResult result;
+    result.failure = failure;
     result.error = message;
     result.log = logger_.Messages();
     return result;
@@ -197,9 +207,12 @@ class PlanBuilder {
       nvinfer1::IOptimizationProfile* profile = builder_->createOptimizationProfile();
       if (profile == nullptr) return "TensorRT could not create an optimization profile";
       for (const auto& [name, shape] : dynamic) {
-        if (!profile->setDimensions(name.c_str(), nvinfer1::OptProfileSelector::kMIN, ToDims(shape->min)) ||
-            !profile->setDimensions(name.c_str(), nvinfer1::OptProfileSelector::kOPT, ToDims(shape->opt)) ||
-            !profile->setDimensions(name.c_str(), nvinfer1::OptProfileSelector::kMAX, ToDims(shape->max))) {
+        nvinfer1::Dims min, opt, max;
+        // ConfigureShapes checked the ranks against the network's, which TensorRT bounds at MAX_DIMS.
+        if (!ToDims(shape->min, &min) || !ToDims(shape->opt, &opt) || !ToDims(shape->max, &max) ||
+            !profile->setDimensions(name.c_str(), nvinfer1::OptProfileSelector::kMIN, min) ||
+            !profile->setDimensions(name.c_str(), nvinfer1::OptProfileSelector::kOPT, opt) ||
+            !profile->setDimensions(name.c_str(), nvinfer1::OptProfileSelector::kMAX, max)) {
           return "TensorRT refused the shapes of input '" + name + "': min " + DimsText(shape->min) + ", opt " +
                  DimsText(shape->opt) + ", max " + DimsText(shape->max) + " (each must be <= the next)";
         }
@@ -216,7 +229,7 @@ class PlanBuilder {
         return std::string();
       case Precision::kFp16:
 #if INT8_DETECT_TRT_PRECISION_FLAGS
-        config_->setFlag(nvinfer1::BuilderFlag::kFP16);
+        EnableFp16(*config_);
         return std::string();
 #else
         return "TensorRT " + std::to_string(kCompiledMajor) +
@@ -228,8 +241,8 @@ class PlanBuilder {
     if (settings_.int8Mode == Int8Mode::kExplicit) {
 #if INT8_DETECT_TRT_PRECISION_FLAGS
       // Q/DQ nodes fix which tensors are INT8; the rest may run in FP16 rather than FP32.
-      config_->setFlag(nvinfer1::BuilderFlag::kINT8);
-      config_->setFlag(nvinfer1::BuilderFlag::kFP16);
+      EnableInt8(*config_);
+      EnableFp16(*config_);
 #endif
       return std::string();
     }
@@ -240,17 +253,25 @@ class PlanBuilder {
              std::to_string(network_->getNbInputs()) + " inputs";
     }
     const auto& [inputName, shape] = *calibrationShape_.begin();
-    if (bridge_ && static_cast<int64_t>(bridge_->elementsPerBatch()) != Elements(shape)) {
-      return "the calibrator's batches hold " + std::to_string(bridge_->elementsPerBatch()) + " values, but input '" +
-             inputName + "' of shape " + DimsText(shape) + " needs " + std::to_string(Elements(shape));
+    const std::shared_ptr<CalibrationBridge>& bridge = monitor_->bridge();
+    if (bridge && static_cast<int64_t>(bridge->elementsPerBatch()) != ElementCount(shape)) {
+      return "the calibrator's batches hold " + std::to_string(bridge->elementsPerBatch()) + " values, but input '" +
+             inputName + "' of shape " + DimsText(shape) + " needs " + std::to_string(ElementCount(shape));
     }
-    if (!bridge_ && settings_.calibrationCache.empty()) {
+    if (!bridge && settings_.calibrationCache.empty()) {
       return "implicit INT8 needs a calibrator or a calibration cache, and neither was given";
     }
-    feed_ = std::make_unique<BatchFeed>(bridge_, inputName, settings_.calibrationCache);
-    calibrator_ = MakeCalibrator(settings_.calibrator, feed_.get());
-    config_->setFlag(nvinfer1::BuilderFlag::kINT8);
-    config_->setFlag(nvinfer1::BuilderFlag::kFP16);
+    if (settings_.dlaCore >= 0 && settings_.calibrator != CalibratorKind::kEntropy2) {
+      return "DLA core " + std::to_string(settings_.dlaCore) +
+             " needs the Entropy2 calibrator (IInt8EntropyCalibrator2), the only one DLA accepts: calibrate with "
+             "'entropy2', or build for the GPU";
+    }
+    feed_ = std::make_shared<CalibrationFeed>(bridge, inputName, settings_.calibrationCache);
+    monitor_->Watch(feed_);
+    deviceFeed_ = std::make_unique<DeviceBatchFeed>(feed_);
+    calibrator_ = MakeCalibrator(settings_.calibrator, deviceFeed_.get());
+    EnableInt8(*config_);
+    EnableFp16(*config_);
     INT8_DETECT_ALLOW_DEPRECATED_BEGIN
     config_->setInt8Calibrator(calibrator_.get());
     if (firstProfile_ != nullptr && !config_->setCalibrationProfile(firstProfile_)) {
@@ -279,10 +300,19 @@ class PlanBuilder {
   }
 
   // A timing cache from another TensorRT version or GPU is refused by TensorRT: start empty then.
+  // TensorRT logs the refusal as an error, which must not become the "last error" quoted by an
+  // unrelated failure later in the build: it is forgotten, and a warning says what happened.
   void ConfigureTimingCache() {
     const void* blob = settings_.timingCache.empty() ? nullptr : settings_.timingCache.data();
     timingCache_.reset(config_->createTimingCache(blob, settings_.timingCache.size()));
     if (timingCache_ && config_->setTimingCache(*timingCache_, false)) return;
+    if (!settings_.timingCache.empty()) {
+      logger_.ForgetLastError();
+      logger_.log(nvinfer1::ILogger::Severity::kWARNING,
+                  ("the timing cache (" + std::to_string(settings_.timingCache.size()) +
+                   " bytes) was refused (another TensorRT version or GPU?): the build starts with an empty one")
+                      .c_str());
+    }
     timingCache_.reset(config_->createTimingCache(nullptr, 0));
     if (timingCache_) config_->setTimingCache(*timingCache_, false);
   }
@@ -296,16 +326,10 @@ class PlanBuilder {
     result->timingCache.assign(bytes, bytes + serialized->size());
   }
 
-  std::string CalibrationFailure() const {
-#if INT8_DETECT_TRT_IMPLICIT_INT8
-    if (feed_) return feed_->Failure();
-#endif
-    return std::string();
-  }
+  std::string CalibrationFailure() const { return feed_ ? feed_->Failure() : std::string(); }
 
   const BuildSettings& settings_;
-  std::shared_ptr<CalibrationBridge> bridge_;
-  BuildObserver* observer_;
+  BuildMonitor* monitor_;
   CollectingLogger logger_;
   // Declared in the order TensorRT needs them destroyed in reverse: parser and network before the builder.
   std::unique_ptr<nvinfer1::IBuilder> builder_;
@@ -315,8 +339,9 @@ class PlanBuilder {
   std::unique_ptr<nvinfer1::ITimingCache> timingCache_;
   nvinfer1::IOptimizationProfile* firstProfile_ = nullptr;  // owned by the builder
   std::map<std::string, std::vector<int64_t>> calibrationShape_;
+  std::shared_ptr<CalibrationFeed> feed_;
 #if INT8_DETECT_TRT_IMPLICIT_INT8
-  std::unique_ptr<BatchFeed> feed_;
+  std::unique_ptr<DeviceBatchFeed> deviceFeed_;
   INT8_DETECT_ALLOW_DEPRECATED_BEGIN
   std::unique_ptr<nvinfer1::IInt8Calibrator> calibrator_;
   INT8_DETECT_ALLOW_DEPRECATED_END
@@ -325,11 +350,12 @@ class PlanBuilder {
 
 }  // namespace
 
-BuildResult BuildPlan(const BuildSettings& settings, std::shared_ptr<CalibrationBridge> bridge, BuildObserver* observer) {
+BuildResult BuildPlan(const BuildSettings& settings, BuildMonitor* monitor) {
   try {
-    return PlanBuilder(settings, std::move(bridge), observer).Run();
+    return PlanBuilder(settings, monitor).Run();
   } catch (const std::exception& error) {
     BuildResult result;
+    result.failure = BuildFailure::kBuild;
     result.error = std::string("the TensorRT build failed: ") + error.what();
     return result;
   }

@@ -1,5 +1,7 @@
-// loadEngine(options) deserializes the plan and resolves to a handle whose run(slot, inputs)
-// executes one execution context. Inputs are held (alive, unmoved) until their run settles.
+// loadEngine(options) deserializes the plan on a thread started for it and resolves to a handle
+// whose run(slot, inputs) executes one execution context on that slot's own thread: a run waits
+// for its CUDA stream there, never on a libuv pool thread. Inputs are held (alive, unmoved) until
+// their run settles.
 #include "tensorrt/runtime_binding.h"
 
 #include <memory>
@@ -9,8 +11,11 @@
 #include "common/dims.h"
 #include "common/handle.h"
 #include "common/option_reader.h"
+#include "common/job_thread.h"
 #include "common/promise_job.h"
+#include "common/slot_threads.h"
 #include "tensorrt/runtime_engine.h"
+#include "tensorrt/tensor_shape.h"
 
 namespace int8detect {
 namespace trt {
@@ -18,13 +23,22 @@ namespace {
 
 using Engine = std::shared_ptr<RuntimeEngine>;
 
+// What the JavaScript handle holds: the engine and one thread per execution context. Runs hold
+// the engine alone, so dispose() stops the idle threads at once and frees the engine after the
+// last run in flight.
+struct EngineSession {
+  EngineSession(Napi::Env env, Engine e) : engine(std::move(e)), threads(env, engine->slots(), "int8detect.tensorrtRun") {}
+  Engine engine;
+  SlotThreads threads;
+};
+
 class RunJob final : public PromiseJob {
  public:
   RunJob(Engine engine, int slot) : engine_(std::move(engine)), slot_(slot) {}
 
   void AddInput(std::string name, std::vector<int64_t> dims, const Napi::TypedArray& data) {
     const HeldBytes held = Hold(data);
-    inputs_.push_back(InputView{std::move(name), std::move(dims), held.data, held.bytes});
+    inputs_.push_back(InputView{std::move(name), TypedArrayElementName(held.type), std::move(dims), held.data, held.bytes});
   }
 
   void Execute() override {
@@ -48,20 +62,18 @@ class RunJob final : public PromiseJob {
   std::vector<OutputTensor> outputs_;
 };
 
-Napi::Value Run(const Napi::CallbackInfo& info, const Engine& engine) {
-  const int slot = static_cast<int>(Argument(info, 0, "slot").Integer(0, engine->slots() - 1));
-  const Received inputs = Argument(info, 1, "inputs");
-  const Napi::Array list = inputs.Array();
-  auto job = std::make_unique<RunJob>(engine, slot);
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    const OptionReader input = inputs.Element(list, i).Object();
-    job->AddInput(input.String("name"), input.Field("dims").Integers(0, kMaxSafeInteger), input.Field("data").TypedArray());
+Napi::Value Run(const Napi::CallbackInfo& info, const std::shared_ptr<EngineSession>& session) {
+  const int slot = static_cast<int>(Argument(info, 0, "slot").Integer(0, session->engine->slots() - 1));
+  auto job = std::make_unique<RunJob>(session->engine, slot);
+  for (RunInput& input : ReadRunInputs(Argument(info, 1, "inputs"), kMaxTensorRtDims)) {
+    job->AddInput(std::move(input.name), std::move(input.dims), input.data);
   }
-  return QueueOnPool(info.Env(), std::move(job), "int8detect.tensorrtRun");
+  return session->threads.Submit(info.Env(), slot, std::move(job));
 }
 
 Napi::Object MakeHandle(Napi::Env env, const Engine& engine) {
-  HandleBuilder<RuntimeEngine> handle(env, engine, "This TensorRT engine has been disposed");
+  auto session = std::make_shared<EngineSession>(env, engine);
+  HandleBuilder<EngineSession> handle(env, session, "This TensorRT engine has been disposed");
   Napi::Array tensors = Napi::Array::New(env, engine->tensors().size());
   for (uint32_t i = 0; i < engine->tensors().size(); i++) {
     const TensorDescription& tensor = engine->tensors()[i];
@@ -69,6 +81,7 @@ Napi::Object MakeHandle(Napi::Env env, const Engine& engine) {
     out.Set("name", tensor.name);
     out.Set("input", tensor.input);
     out.Set("type", tensor.type);
+    out.Set("engineType", tensor.engineType);
     out.Set("dims", DimsToArray(env, tensor.dims));
     if (!tensor.min.empty()) {
       out.Set("min", DimsToArray(env, tensor.min));
@@ -108,7 +121,8 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
   load.device = static_cast<int>(options.Integer("device", 0, 1023));
   load.dlaCore = static_cast<int>(options.Integer("dlaCore", -1, 15));
   load.contexts = static_cast<int>(options.Integer("contexts", 1, 64));
-  return QueueOnPool(info.Env(), std::make_unique<LoadJob>(options.Bytes("plan"), load), "int8detect.tensorrtLoad");
+  // Deserializing a plan and creating its contexts takes seconds on a Jetson: a thread of its own.
+  return RunOnOwnThread(info.Env(), std::make_unique<LoadJob>(options.Bytes("plan"), load), "int8detect.tensorrtLoad");
 }
 
 }  // namespace

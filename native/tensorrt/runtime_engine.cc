@@ -1,10 +1,10 @@
 #include "tensorrt/runtime_engine.h"
 
-#include "tensorrt/trt_dims.h"
-
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
+
+#include "common/half.h"
+#include "tensorrt/trt_dims.h"
 
 namespace int8detect {
 namespace trt {
@@ -41,36 +41,8 @@ bool ElementType(nvinfer1::DataType type, size_t* size, const char** name) {
   }
 }
 
-int64_t Volume(const std::vector<int64_t>& dims) {
-  int64_t count = 1;
-  for (const int64_t d : dims) count *= d;
-  return count;
-}
-
-// IEEE half to float, for engines whose outputs are FP16 (a strongly typed FP16 model).
-float HalfToFloat(uint16_t half) {
-  const uint32_t sign = static_cast<uint32_t>(half & 0x8000u) << 16;
-  uint32_t exponent = (half >> 10) & 0x1fu;
-  uint32_t mantissa = half & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;
-  } else {
-    exponent = 113;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      exponent--;
-    }
-    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  float value;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
+// The element type JavaScript exchanges for an engine type: FP16 travels as float32.
+const char* ExchangeType(const char* engineType) { return std::string(engineType) == "float16" ? "float32" : engineType; }
 
 }  // namespace
 
@@ -121,7 +93,8 @@ std::unique_ptr<RuntimeEngine> RuntimeEngine::Load(const std::vector<uint8_t>& p
                std::to_string(static_cast<int>(engine->engine_->getTensorDataType(name))) + ")";
       return nullptr;
     }
-    tensor.type = type;
+    tensor.engineType = type;
+    tensor.type = ExchangeType(type);
     tensor.dims = FromDims(engine->engine_->getTensorShape(name));
     if (tensor.input && std::any_of(tensor.dims.begin(), tensor.dims.end(), [](int64_t d) { return d < 0; })) {
       dynamic = true;
@@ -169,9 +142,19 @@ bool RuntimeEngine::Run(int slotIndex, const std::vector<InputView>& inputs, std
     *error = "execution slot " + std::to_string(slotIndex) + " does not exist (the engine has " + std::to_string(slots()) + ")";
     return false;
   }
-  ExecutionSlot& slot = *slots_[static_cast<size_t>(slotIndex)];
-  const cudaStream_t stream = slot.stream.get();
   if (!(*error = CudaFailure(cudaSetDevice(device_), "cudaSetDevice")).empty()) return false;
+  ExecutionSlot& slot = *slots_[static_cast<size_t>(slotIndex)];
+  if (Enqueue(slot, inputs, outputs, error)) return true;
+  // Copies may still be in flight on the stream: wait for them before the caller reuses (or frees)
+  // the slot's buffers, whatever went wrong.
+  const std::string pending = CudaFailure(cudaStreamSynchronize(slot.stream.get()), "cudaStreamSynchronize after the failure");
+  if (!pending.empty()) *error += "; then " + pending;
+  return false;
+}
+
+bool RuntimeEngine::Enqueue(ExecutionSlot& slot, const std::vector<InputView>& inputs, std::vector<OutputTensor>* outputs,
+                            std::string* error) {
+  const cudaStream_t stream = slot.stream.get();
   for (const TensorDescription& tensor : tensors_) {
     if (!tensor.input) continue;
     const auto given = std::find_if(inputs.begin(), inputs.end(), [&](const InputView& v) { return v.name == tensor.name; });
@@ -179,7 +162,8 @@ bool RuntimeEngine::Run(int slotIndex, const std::vector<InputView>& inputs, std
       *error = "no data was given for input '" + tensor.name + "'";
       return false;
     }
-    if (!slot.context->setInputShape(tensor.name.c_str(), ToDims(given->dims))) {
+    nvinfer1::Dims shape;
+    if (!ToDims(given->dims, &shape) || !slot.context->setInputShape(tensor.name.c_str(), shape)) {
       *error = "TensorRT refused the shape " + DimsText(given->dims) + " for input '" + tensor.name + "' (the engine has " +
                DimsText(tensor.dims) + (tensor.min.empty() ? "" : ", from " + DimsText(tensor.min) + " to " + DimsText(tensor.max)) + ")";
       return false;
@@ -187,19 +171,35 @@ bool RuntimeEngine::Run(int slotIndex, const std::vector<InputView>& inputs, std
     size_t size = 0;
     const char* type = nullptr;
     ElementType(slot.context->getEngine().getTensorDataType(tensor.name.c_str()), &size, &type);
-    const size_t bytes = static_cast<size_t>(Volume(given->dims)) * size;
-    if (bytes != given->bytes) {
-      *error = "input '" + tensor.name + "' of shape " + DimsText(given->dims) + " needs " + std::to_string(bytes) + " bytes of " +
-               type + " but " + std::to_string(given->bytes) + " were given";
+    const int64_t count = ElementCount(given->dims);
+    // An FP16 input takes float32 data (what preprocessing makes), converted here.
+    const bool widened = tensor.engineType == "float16" && given->type == "float32";
+    const size_t givenElement = widened ? sizeof(float) : size;
+    if (count < 0 || static_cast<size_t>(count) * givenElement != given->bytes) {
+      *error = "input '" + tensor.name + "' of shape " + DimsText(given->dims) + " needs " +
+               std::to_string(count < 0 ? 0 : static_cast<size_t>(count) * givenElement) + " bytes of " + tensor.type + " but " +
+               std::to_string(given->bytes) + " were given";
       return false;
     }
+    const size_t bytes = static_cast<size_t>(count) * size;
     PinnedBuffer& host = slot.pinned[tensor.name];
     DeviceBuffer& device = slot.device[tensor.name];
-    if (!(*error = host.Reserve(bytes)).empty() || !(*error = device.Reserve(bytes)).empty()) return false;
-    std::memcpy(host.data(), given->data, bytes);
+    if (!(*error = host.Reserve(std::max<size_t>(bytes, 1))).empty() || !(*error = device.Reserve(std::max<size_t>(bytes, 1))).empty()) {
+      return false;
+    }
+    if (widened) {
+      const auto* floats = static_cast<const float*>(given->data);
+      auto* halves = static_cast<uint16_t*>(host.data());
+      for (int64_t i = 0; i < count; i++) halves[i] = FloatToHalf(floats[i]);
+    } else if (bytes > 0) {
+      std::memcpy(host.data(), given->data, bytes);
+    }
     *error = CudaFailure(cudaMemcpyAsync(device.data(), host.data(), bytes, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (input)");
     if (!error->empty()) return false;
-    slot.context->setTensorAddress(tensor.name.c_str(), device.data());
+    if (!slot.context->setTensorAddress(tensor.name.c_str(), device.data())) {
+      *error = "TensorRT refused the device address of input '" + tensor.name + "'";
+      return false;
+    }
   }
   outputs->clear();
   for (const TensorDescription& tensor : tensors_) {
@@ -207,7 +207,8 @@ bool RuntimeEngine::Run(int slotIndex, const std::vector<InputView>& inputs, std
     OutputTensor output;
     output.name = tensor.name;
     output.dims = FromDims(slot.context->getTensorShape(tensor.name.c_str()));
-    if (std::any_of(output.dims.begin(), output.dims.end(), [](int64_t d) { return d < 0; })) {
+    const int64_t count = ElementCount(output.dims);
+    if (count < 0) {
       *error = "TensorRT could not work out the shape of output '" + tensor.name + "' " + DimsText(output.dims);
       return false;
     }
@@ -215,11 +216,14 @@ bool RuntimeEngine::Run(int slotIndex, const std::vector<InputView>& inputs, std
     const char* type = nullptr;
     ElementType(slot.context->getEngine().getTensorDataType(tensor.name.c_str()), &size, &type);
     output.type = type;
-    output.bytes.resize(static_cast<size_t>(Volume(output.dims)) * size);
+    output.bytes.resize(static_cast<size_t>(count) * size);
     DeviceBuffer& device = slot.device[tensor.name];
     if (!(*error = device.Reserve(std::max<size_t>(output.bytes.size(), 1))).empty()) return false;
     if (!(*error = slot.pinned[tensor.name].Reserve(std::max<size_t>(output.bytes.size(), 1))).empty()) return false;
-    slot.context->setTensorAddress(tensor.name.c_str(), device.data());
+    if (!slot.context->setTensorAddress(tensor.name.c_str(), device.data())) {
+      *error = "TensorRT refused the device address of output '" + tensor.name + "'";
+      return false;
+    }
     outputs->push_back(std::move(output));
   }
   if (!slot.context->enqueueV3(stream)) {
@@ -237,9 +241,10 @@ bool RuntimeEngine::Run(int slotIndex, const std::vector<InputView>& inputs, std
   for (OutputTensor& output : *outputs) {
     const void* host = slot.pinned[output.name].data();
     if (output.type != "float16") {
-      std::memcpy(output.bytes.data(), host, output.bytes.size());
+      if (!output.bytes.empty()) std::memcpy(output.bytes.data(), host, output.bytes.size());
       continue;
     }
+    // FP16 outputs are returned as the float32 they are reported as (TensorDescription::type).
     const size_t count = output.bytes.size() / 2;
     std::vector<uint8_t> widened(count * sizeof(float));
     const auto* halves = static_cast<const uint16_t*>(host);

@@ -19,7 +19,10 @@ namespace trt {
 struct TensorDescription {
   std::string name;
   bool input = false;
-  std::string type;           // "float32", "float16", "int32", ...
+  // The type JavaScript exchanges: "float32", "int32", ... An FP16 tensor (an engine built from an
+  // FP16 model, TensorRT 11's FP16 route) is exchanged as float32 and converted in Run.
+  std::string type;
+  std::string engineType;     // the engine's own type: "float16" for such a tensor
   std::vector<int64_t> dims;  // -1 for dynamic dimensions
   // For dynamic inputs: the shapes optimization profile 0 allows.
   std::vector<int64_t> min, opt, max;
@@ -27,6 +30,7 @@ struct TensorDescription {
 
 struct InputView {
   std::string name;
+  std::string type;  // the typed array's element type: "float32", "uint16", ...
   std::vector<int64_t> dims;
   const void* data = nullptr;
   size_t bytes = 0;
@@ -55,10 +59,12 @@ class RuntimeEngine {
 
   const std::vector<TensorDescription>& tensors() const { return tensors_; }
   int slots() const { return static_cast<int>(slots_.size()); }
+  // One run on execution slot `slot`; one run per slot at a time (each slot has its own thread).
   bool Run(int slot, const std::vector<InputView>& inputs, std::vector<OutputTensor>* outputs, std::string* error);
 
  private:
   RuntimeEngine() = default;
+  bool Enqueue(ExecutionSlot& slot, const std::vector<InputView>& inputs, std::vector<OutputTensor>* outputs, std::string* error);
 
   int device_ = 0;
   CollectingLogger logger_;

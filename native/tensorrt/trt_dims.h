@@ -3,6 +3,7 @@
 #include <NvInfer.h>
 
 #include "common/dims.h"
+#include "tensorrt/tensor_shape.h"
 
 #include <cstdint>
 #include <type_traits>
@@ -20,11 +21,16 @@ inline std::vector<int64_t> FromDims(const nvinfer1::Dims& dims) {
   return values;
 }
 
-inline nvinfer1::Dims ToDims(const std::vector<int64_t>& values) {
-  nvinfer1::Dims dims{};
-  dims.nbDims = static_cast<int32_t>(values.size());
-  for (size_t i = 0; i < values.size(); i++) dims.d[i] = static_cast<DimValue>(values[i]);
-  return dims;
+static_assert(nvinfer1::Dims::MAX_DIMS == static_cast<int32_t>(kMaxTensorRtDims),
+              "tensor_shape.h must bound shapes from JavaScript at nvinfer1::Dims::MAX_DIMS");
+
+// False (and `dims` untouched) for more dims than nvinfer1::Dims holds: never writes past Dims::d.
+inline bool ToDims(const std::vector<int64_t>& values, nvinfer1::Dims* dims) {
+  if (values.size() > kMaxTensorRtDims) return false;
+  *dims = nvinfer1::Dims{};
+  dims->nbDims = static_cast<int32_t>(values.size());
+  for (size_t i = 0; i < values.size(); i++) dims->d[i] = static_cast<DimValue>(values[i]);
+  return true;
 }
 
 }  // namespace trt

@@ -42,6 +42,11 @@ std::vector<std::string> CollectingLogger::Messages() const {
   return messages_;
 }
 
+void CollectingLogger::ForgetLastError() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  lastError_.clear();
+}
+
 std::string CollectingLogger::LastError() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return lastError_;

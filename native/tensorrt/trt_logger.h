@@ -19,6 +19,8 @@ class CollectingLogger : public nvinfer1::ILogger {
   std::vector<std::string> Messages() const;
   // The last error TensorRT logged, or an empty string.
   std::string LastError() const;
+  // An error that was expected and dealt with (a refused timing cache) is not the cause of a later failure.
+  void ForgetLastError();
 
  private:
   const Severity keepFrom_;

@@ -23,6 +23,37 @@ export interface NativeCalibrationBridgeResult {
   ended: 'end' | 'limit';
 }
 
+export interface NativeCalibrationBuildTest {
+  pull: () => Float32Array | null | Promise<Float32Array | null>;
+  elementsPerBatch: number;
+  timeoutMs: number;
+  /** Tactic-search steps after calibration, each `stepMs` long; the monitor is asked after each. */
+  steps: number;
+  stepMs: number;
+  /** 'own': a thread started for the build, as the TensorRT module does; 'pool': libuv's pool, as it did before. */
+  thread: 'own' | 'pool';
+  onProgress?: ((event: { kind: string; phase: string; step: number; steps: number }) => void) | null;
+}
+
+export interface NativeCalibrationBuildResult {
+  batches: number;
+  stepsRun: number;
+}
+
+export interface NativeSlotRun {
+  slot: number;
+  /** Milliseconds since the session was made. */
+  startedMs: number;
+  endedMs: number;
+}
+
+export interface NativeTestSlotSession {
+  slots: number;
+  /** Blocks the slot's own thread for `ms`, as a TensorRT run waits on its CUDA stream. */
+  run(slot: number, ms: number): Promise<NativeSlotRun>;
+  dispose(): void;
+}
+
 export interface CoreTestModule {
   /**
    * The calibrator bridge TensorRT's getBatch uses, driven from a native thread: pulls batches from
@@ -30,6 +61,19 @@ export interface CoreTestModule {
    * 'ERR_CALIBRATION' and reason 'timeout' | 'aborted' | 'failed').
    */
   testCalibrationBridge(options: NativeCalibrationBridgeTest): { promise: Promise<NativeCalibrationBridgeResult>; abort(reason?: string): void };
+  /**
+   * A TensorRT build minus TensorRT: calibration through CalibrationFeed (getBatch until false), then
+   * `steps` steps each followed by BuildMonitor.StepComplete (IProgressMonitor::stepComplete). Rejects
+   * like engine_builder.cc: ERR_CALIBRATION with the feed's failure, else ERR_ABORTED; with
+   * `batches` and `stepsRun` on the error too.
+   */
+  testCalibrationBuild(options: NativeCalibrationBuildTest): { promise: Promise<NativeCalibrationBuildResult>; abort(reason?: string): void };
+  /** A session with one native thread per slot (common/slot_threads.h), as the TensorRT module runs engines. */
+  testSlotThreads(options: { slots: number }): NativeTestSlotSession;
+  /** FloatToHalf of each value, and HalfToFloat of that (common/half.h). */
+  testHalf(values: Float32Array): { halves: Uint16Array; floats: Float32Array };
+  /** trt::ReadTensorRtDims (native/tensorrt/tensor_shape.h): at most 8 non-negative integers. */
+  testReadTensorRtDims(dims: unknown): number[];
   napiVersion: number;
 }
 

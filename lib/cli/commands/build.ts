@@ -44,7 +44,8 @@ Options:
       --calib DIR           calibration images (implicit INT8): preprocessed as the model expects
       --calib-limit N       use at most N calibration images
       --calib-algorithm A   entropy2 (default; DLA needs it) or minmax
-      --calib-cache FILE    calibration cache (implicit INT8 without calibrating on the device)
+      --calib-cache FILE    calibration cache (implicit INT8 without calibrating on the device); its
+                            header names the calibrator that reads it (EntropyCalibration2 or MinMaxCalibration)
       --out PLAN            where to write the plan (default: the engine cache)
       --shape NAME=DIMS     shape of a dynamic input: 1x3x640x640, or MIN:OPT:MAX
       --workspace MIB       builder workspace limit in MiB (default: TensorRT's)

@@ -8,13 +8,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Precision } from '../session';
 import { config } from '../../util/config';
-import { Int8DetectError, invalidArgument } from '../../util/errors';
+import { Int8DetectError, invalidArgument, type Int8DetectErrorCode } from '../../util/errors';
 import { writeFileAtomic } from '../../util/files';
 import { countGraphOps, isQuantizedModel } from '../../onnx/graph-ops';
 import { readModelInfo } from '../../onnx/model-info';
 import type { Calibrator } from '../../quantize/types';
 import { calibrationPull } from './calibration-pull';
-import { formatCalibrationCache, parseCalibrationCache, retargetCalibrationCache } from '../../quantize/emitters/tensorrt-cache-format';
+import { formatCalibrationCache, parseCalibrationCache, retargetCalibrationCache, type CalibrationAlgorithmName } from '../../quantize/emitters/tensorrt-cache-format';
 import {
   defaultPlanPath,
   lookupPlan,
@@ -26,7 +26,7 @@ import {
   type PlanCacheKey,
   type PlanSidecar,
 } from './plan-cache';
-import { elementCount, isDynamicRange, resolveInputShapes, type InputShapeSpec } from './input-shapes';
+import { elementCount, hasSymbolicInput, resolveInputShapes, type InputShapeSpec } from './input-shapes';
 import { loadTensorRtModule } from './module';
 import type { NativeBuildProgress, NativeTensorRtRuntimeInfo, TensorRtAddon } from './native-types';
 import { decodeTensorRtVersion, encodeTensorRtVersion, formatTensorRtVersion } from './version';
@@ -88,9 +88,29 @@ const DEFAULT_BATCH_TIMEOUT_MS = 120_000;
 /** The resolved build, before any work: what TensorRT will be asked for and under which key. */
 interface BuildPlanDecision {
   int8Mode: PlanCacheKey['int8Mode'];
+  /** The calibrator kind: TensorRT reads a calibration cache only with the kind that wrote it. */
+  calibrator: TensorRtCalibratorAlgorithm;
   calibrationCache: Uint8Array | null;
   calibration: CalibrationIdentity | null;
   cacheable: boolean;
+}
+
+/** The calibrator that reads a cache of each header's algorithm; null: none of ours can. */
+const CALIBRATOR_OF_CACHE: Record<CalibrationAlgorithmName, TensorRtCalibratorAlgorithm | null> = {
+  EntropyCalibration2: 'entropy2',
+  MinMaxCalibration: 'minmax',
+  EntropyCalibration: null,
+  LegacyCalibration: null,
+};
+
+/** DLA accepts only IInt8EntropyCalibrator2's scales. */
+function checkDlaCalibrator(options: TensorRtBuildOptions, calibrator: TensorRtCalibratorAlgorithm): void {
+  if (options.dlaCore !== undefined && calibrator !== 'entropy2') {
+    throw new Int8DetectError(
+      'ERR_ARGUMENT',
+      `DLA core ${options.dlaCore} needs the Entropy2 calibrator (IInt8EntropyCalibrator2), the only one DLA accepts, but the build would use ${calibrator}: calibrate with 'entropy2', or build for the GPU`,
+    );
+  }
 }
 
 function tensorRtVersionOf(info: NativeTensorRtRuntimeInfo): string {
@@ -103,7 +123,7 @@ function gpuOf(info: NativeTensorRtRuntimeInfo, device: number): GpuIdentity {
     const seen = info.devices.length === 0 ? `it sees no CUDA device${info.cudaError ? ` (${info.cudaError})` : ''}` : `it sees ${info.devices.length}`;
     throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `CUDA device ${device} was requested, but ${seen}`);
   }
-  return { name: gpu.name, computeCapability: gpu.computeCapability };
+  return { name: gpu.name, computeCapability: gpu.computeCapability, multiprocessors: gpu.multiprocessors };
 }
 
 async function decideInt8(
@@ -120,24 +140,38 @@ async function decideInt8(
     if (options.precision === 'fp16' && !info.capabilities.precisionFlags) {
       throw new Int8DetectError('ERR_ARGUMENT', `TensorRT ${version} builds strongly typed networks and has no FP16 flag: give an FP16 ONNX model, or build fp32 or int8`);
     }
-    return { int8Mode: 'none', calibrationCache: null, calibration: null, cacheable: true };
+    return { int8Mode: 'none', calibrator: 'entropy2', calibrationCache: null, calibration: null, cacheable: true };
   }
-  if (quantized) return { int8Mode: 'explicit', calibrationCache: null, calibration: null, cacheable: true };
+  if (quantized) return { int8Mode: 'explicit', calibrator: 'entropy2', calibrationCache: null, calibration: null, cacheable: true };
   if (!info.capabilities.implicitInt8) {
     throw new Int8DetectError(
       'ERR_ARGUMENT',
       `TensorRT ${version} has no implicit INT8 (calibrators, calibration caches): quantize ${modelPath} to a Q/DQ ONNX model first, then build that with precision 'int8'`,
     );
   }
-  const algorithm = options.calibrationAlgorithm ?? 'entropy2';
   if (options.calibrationCache !== undefined) {
     const bytes = await fs.readFile(options.calibrationCache).catch((err: Error) => {
       throw new Int8DetectError('ERR_ARGUMENT', `Cannot read the calibration cache ${options.calibrationCache}: ${err.message}`, { cause: err });
     });
     const cache = parseCalibrationCache(bytes, options.calibrationCache);
+    const calibrator = CALIBRATOR_OF_CACHE[cache.algorithm];
+    if (calibrator === null) {
+      throw new Int8DetectError(
+        'ERR_ARGUMENT',
+        `The calibration cache ${options.calibrationCache} was written by TensorRT's ${cache.algorithm} calibrator, which int8-detect cannot run (TensorRT reads a cache only with the calibrator kind that wrote it): ` +
+          'give an EntropyCalibration2 or MinMaxCalibration cache, or calibrate again',
+      );
+    }
+    if (options.calibrationAlgorithm !== undefined && options.calibrationAlgorithm !== calibrator) {
+      throw new Int8DetectError(
+        'ERR_ARGUMENT',
+        `The calibration cache ${options.calibrationCache} was written by the ${cache.algorithm} calibrator ('${calibrator}'), but calibrationAlgorithm is '${options.calibrationAlgorithm}': TensorRT would ignore the cache and ask for calibration data. Leave calibrationAlgorithm out to use the cache's own`,
+      );
+    }
+    checkDlaCalibrator(options, calibrator);
     const version = encodeTensorRtVersion(decodeTensorRtVersion(info.libraryVersion));
     const retargeted = Buffer.from(formatCalibrationCache(retargetCalibrationCache(cache, version)), 'latin1');
-    return { int8Mode: 'implicit', calibrationCache: retargeted, calibration: { kind: 'cache', algorithm: cache.algorithm, sha256: sha256(bytes) }, cacheable: true };
+    return { int8Mode: 'implicit', calibrator, calibrationCache: retargeted, calibration: { kind: 'cache', algorithm: cache.algorithm, sha256: sha256(bytes) }, cacheable: true };
   }
   if (options.calibrator === undefined) {
     throw new Int8DetectError(
@@ -145,9 +179,12 @@ async function decideInt8(
       `precision 'int8' for the float model ${modelPath} needs a calibrator or a calibration cache (implicit INT8), or a Q/DQ model (explicit INT8)`,
     );
   }
+  const algorithm = options.calibrationAlgorithm ?? 'entropy2';
+  checkDlaCalibrator(options, algorithm);
   const id = options.calibrationId;
   return {
     int8Mode: 'implicit',
+    calibrator: algorithm,
     calibrationCache: null,
     // Without an id the plan is never reused, but it still goes to one slot, overwritten by each build.
     calibration: { kind: 'calibrator', algorithm, id: id ?? 'unnamed' },
@@ -178,11 +215,29 @@ function checkOptions(options: TensorRtBuildOptions): void {
   }
 }
 
+/** The codes a native build rejects with and keeps; anything else is a failed build. */
+const KEPT_BUILD_CODES: readonly Int8DetectErrorCode[] = ['ERR_ARGUMENT', 'ERR_CALIBRATION', 'ERR_ABORTED'];
+
 function nativeBuildError(modelPath: string, err: unknown): Int8DetectError {
   const error = err as Error & { code?: string; log?: string[] };
   const errors = (error.log ?? []).filter((line) => line.startsWith('error') || line.startsWith('internal error')).slice(-3);
   const detail = errors.length > 0 && !errors.some((line) => error.message.includes(line.replace(/^[a-z ]+: /, ''))) ? ` (TensorRT said: ${errors.join(' | ')})` : '';
-  return new Int8DetectError(error.code === 'ERR_ARGUMENT' ? 'ERR_ARGUMENT' : 'ERR_ENGINE_BUILD', `TensorRT could not build ${modelPath}: ${error.message}${detail}`, { cause: err });
+  const code = KEPT_BUILD_CODES.find((kept) => kept === error.code) ?? 'ERR_ENGINE_BUILD';
+  return new Int8DetectError(code, `TensorRT could not build ${modelPath}: ${error.message}${detail}`, { cause: err });
+}
+
+/**
+ * The calibration cache TensorRT wrote, checked before anything is stored: a cache that cannot be
+ * read back helps no one, but it is no reason to throw away the plan built with it.
+ */
+function checkWrittenCache(cache: Buffer | null): { cache: Buffer | null; warning?: string } {
+  if (!cache) return { cache: null };
+  try {
+    parseCalibrationCache(cache, 'the calibration cache TensorRT wrote');
+    return { cache };
+  } catch (err) {
+    return { cache: null, warning: `warning: ${(err as Error).message}; the plan is kept, the cache is not written` };
+  }
 }
 
 async function readOptional(file: string): Promise<Buffer | null> {
@@ -210,7 +265,8 @@ export async function buildTensorRtPlan(
   const quantized = isQuantizedModel(countGraphOps(bytes));
   const decision = await decideInt8(modelPath, quantized, options, info);
   const inputShapes = resolveInputShapes(modelInfo.inputs, options.inputShapes);
-  const profiles = inputShapes.some(isDynamicRange) ? (options.concurrency ?? 1) : 1;
+  // Contexts running at once need an optimization profile each whenever the engine has any.
+  const profiles = hasSymbolicInput(modelInfo.inputs) ? (options.concurrency ?? 1) : 1;
   const key: PlanCacheKey = {
     model: { sha256: sha256(bytes), bytes: bytes.byteLength },
     precision: options.precision,
@@ -221,6 +277,7 @@ export async function buildTensorRtPlan(
     tensorrt: tensorrtVersion,
     gpu,
     dlaCore: options.dlaCore ?? null,
+    gpuFallback: options.dlaCore === undefined ? null : (options.gpuFallback ?? true),
   };
   const cacheDir = options.cacheDir ?? config.cacheDir;
   const planPath = path.resolve(options.plan ?? defaultPlanPath(cacheDir, modelPath, key));
@@ -249,14 +306,14 @@ export async function buildTensorRtPlan(
           onBatch: (batches) => options.onProgress?.({ kind: 'calibration', batches }),
         })
       : undefined;
-  if (options.signal?.aborted) throw new Int8DetectError('ERR_ARGUMENT', `The TensorRT build of ${modelPath} was aborted before it started`);
+  if (options.signal?.aborted) throw new Int8DetectError('ERR_ABORTED', `The TensorRT build of ${modelPath} was aborted before it started`);
   const started = Date.now();
   const handle = addon.buildPlan({
     model: bytes,
     modelPath: path.resolve(modelPath),
     precision: options.precision,
     int8Mode: decision.int8Mode,
-    calibrator: options.calibrationAlgorithm ?? 'entropy2',
+    calibrator: decision.calibrator,
     calibrationCache: decision.calibrationCache,
     pull: pull?.pull ?? null,
     calibrationElements,
@@ -281,6 +338,9 @@ export async function buildTensorRtPlan(
     options.signal?.removeEventListener('abort', onAbort);
   }
 
+  const written = checkWrittenCache(result.calibrationCache);
+  const warnings = result.log.filter((line) => line.startsWith('warning'));
+  if (written.warning) warnings.push(written.warning);
   const sidecar = await storePlan(planPath, key, result.plan, {
     modelPath: path.resolve(modelPath),
     workspaceBytes: options.workspaceBytes ?? 0,
@@ -288,15 +348,13 @@ export async function buildTensorRtPlan(
     calibrationBatches: result.calibrationBatches,
     seconds: (Date.now() - started) / 1000,
     builtAt: new Date().toISOString(),
-    warnings: result.log.filter((line) => line.startsWith('warning')),
+    warnings,
   });
   if (result.timingCache) await writeFileAtomic(timingPath, result.timingCache);
   let calibrationCachePath: string | undefined;
-  if (result.calibrationCache) {
-    // Validate what TensorRT wrote before keeping it: a cache we cannot read back helps no one.
-    parseCalibrationCache(result.calibrationCache, 'the calibration cache TensorRT wrote');
+  if (written.cache) {
     calibrationCachePath = planPath.replace(/\.plan$/, '') + '.calib';
-    await writeFileAtomic(calibrationCachePath, result.calibrationCache);
+    await writeFileAtomic(calibrationCachePath, written.cache);
   }
   return { planPath, plan: result.plan, sidecar, fromCache: false, reason: `built a new plan: ${why}`, tensorrtVersion, gpu, ...(calibrationCachePath ? { calibrationCachePath } : {}) };
 }

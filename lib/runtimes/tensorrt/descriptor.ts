@@ -73,9 +73,12 @@ export const tensorRtBackend: BackendDescriptor<'tensorrt'> = {
     try {
       handle = await loaded.addon.loadEngine({ plan: built.plan, device, dlaCore: extra.dlaCore ?? -1, contexts: options.concurrency });
     } catch (err) {
-      throw new Int8DetectError('ERR_NATIVE', `TensorRT could not load the plan ${built.planPath}: ${(err as Error).message}`, { cause: err });
+      const code = (err as { code?: unknown }).code === 'ERR_ARGUMENT' ? 'ERR_ARGUMENT' : 'ERR_ENGINE_BUILD';
+      throw new Int8DetectError(code, `TensorRT could not load the plan ${built.planPath}: ${(err as Error).message}`, { cause: err });
     }
     const where = extra.dlaCore !== undefined ? `dla:${extra.dlaCore} on cuda:${device}` : `cuda:${device}`;
-    return tensorRtSession(handle, `${where} (${built.gpu.name})`, options.precision, built.tensorrtVersion);
+    // engine.info.concurrency is handle.slots, the contexts that really run; say when it is fewer than asked.
+    const contexts = handle.slots < options.concurrency ? `, ${handle.slots} of the ${options.concurrency} execution contexts asked for (the plan has ${handle.slots} optimization profile${handle.slots === 1 ? '' : 's'})` : '';
+    return tensorRtSession(handle, `${where} (${built.gpu.name})${contexts}`, options.precision, built.tensorrtVersion);
   },
 };

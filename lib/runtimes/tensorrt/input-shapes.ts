@@ -7,6 +7,9 @@ import { Int8DetectError, invalidArgument } from '../../util/errors';
 import type { ModelTensorInfo } from '../../onnx/model-info';
 import type { InputShapeRange } from './plan-cache';
 
+/** nvinfer1::Dims::MAX_DIMS: TensorRT takes tensors of at most this many dimensions. */
+export const MAX_TENSORRT_DIMS = 8;
+
 /** One fixed shape, or the range of an optimization profile. */
 export type InputShapeSpec = readonly number[] | { min: readonly number[]; opt: readonly number[]; max: readonly number[] };
 
@@ -43,6 +46,10 @@ export function resolveInputShapes(inputs: readonly ModelTensorInfo[], overrides
   return inputs.map((input) => {
     const model = input.dims;
     const given = overrides[input.name];
+    const rank = model?.length ?? (Array.isArray(given) ? given.length : (given as { opt?: readonly number[] } | undefined)?.opt?.length ?? 0);
+    if (rank > MAX_TENSORRT_DIMS) {
+      throw new Int8DetectError('ERR_ARGUMENT', `Input '${input.name}' has ${rank} dimensions ${dimsText(model ?? [])}; TensorRT takes at most ${MAX_TENSORRT_DIMS}`);
+    }
     if (model === null) {
       if (given === undefined) throw new Int8DetectError('ERR_ARGUMENT', `Input '${input.name}' has no shape in the model: give inputShapes.${input.name}`);
     }
@@ -76,8 +83,13 @@ export function resolveInputShapes(inputs: readonly ModelTensorInfo[], overrides
   });
 }
 
-export function isDynamicRange(shape: InputShapeRange): boolean {
-  return shape.min.some((d, i) => d !== shape.max[i]);
+/**
+ * Whether the model leaves any input dimension open (a symbolic batch, say): TensorRT then builds
+ * the engine with optimization profiles, and contexts running at once need one profile each, even
+ * when the profile fixes the dimension.
+ */
+export function hasSymbolicInput(inputs: readonly ModelTensorInfo[]): boolean {
+  return inputs.some((input) => input.dims === null || input.dims.some(isDynamic));
 }
 
 export function elementCount(dims: readonly number[]): number {

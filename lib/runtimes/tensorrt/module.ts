@@ -4,8 +4,8 @@
  * abort the process inside dlopen: it is tried in a child process first.
  */
 import { isDevelopmentCheckout } from '../../native/binaries';
-import { findTensorRt, tensorRtBuildAdvice } from './find-tensorrt';
 import { optionalModule, type OptionalModuleSpec, type OptionalModuleStatus } from '../../native/optional-module';
+import { findTensorRt, tensorRtBuildAdvice } from './find-tensorrt';
 import { Int8DetectError } from '../../util/errors';
 import type { NativeTensorRtRuntimeInfo, TensorRtAddon } from './native-types';
 
@@ -21,7 +21,7 @@ const SPEC: OptionalModuleSpec = {
 export type TensorRtModuleStatus = OptionalModuleStatus<TensorRtAddon, NativeTensorRtRuntimeInfo>;
 
 /** Tried once per file and process; `refresh` asks the CUDA runtime again. */
-export function tensorRtModuleStatus(options: { file?: string; refresh?: boolean } = {}): Promise<TensorRtModuleStatus> {
+export async function tensorRtModuleStatus(options: { file?: string; refresh?: boolean } = {}): Promise<TensorRtModuleStatus> {
   return optionalModule<TensorRtAddon, NativeTensorRtRuntimeInfo>(SPEC, options);
 }
 

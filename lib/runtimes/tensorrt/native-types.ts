@@ -10,6 +10,8 @@ export interface NativeTensorRtDevice {
   totalMemoryBytes: number;
   /** Jetson-style integrated GPU sharing memory with the CPU. */
   integrated: boolean;
+  /** Streaming multiprocessors: tells Orin modules apart, which all report "Orin" and 8.7. */
+  multiprocessors: number;
 }
 
 export interface NativeTensorRtRuntimeInfo {
@@ -90,7 +92,10 @@ export interface NativeBuildHandle {
 export interface NativeEngineTensor {
   name: string;
   input: boolean;
+  /** The type exchanged with JavaScript: an FP16 tensor is given and returned as float32. */
   type: string;
+  /** The engine's own type ('float16' for such a tensor). */
+  engineType: string;
   /** -1 for dynamic dimensions. */
   dims: number[];
   /** Optimization profile 0's range, for dynamic inputs. */

@@ -1,7 +1,7 @@
 /**
  * Serialized TensorRT plans on disk, keyed by everything that makes a plan valid: the model's
- * hash, precision and INT8 mode, the calibration, the input shapes, the TensorRT version and the
- * GPU (name and compute capability). The key and the build settings go in a JSON sidecar beside
+ * hash, precision and INT8 mode, the calibration, the input shapes, the TensorRT version, the GPU
+ * (name, compute capability and SM count) and, on a DLA core, GPU fallback. The key and the build settings go in a JSON sidecar beside
  * the plan (`x.plan` + `x.plan.json`), never into the plan itself, so trtexec and DeepStream load
  * our plans as they are. A plan whose sidecar names another TensorRT or GPU is rebuilt, never
  * loaded: TensorRT plans are only valid for the version and the GPU that built them.
@@ -17,6 +17,8 @@ export const SIDECAR_VERSION = 2;
 export interface GpuIdentity {
   name: string;
   computeCapability: string;
+  /** Streaming multiprocessors: every Orin module reports "Orin" and 8.7, and a plan tuned for an AGX is not an NX's. */
+  multiprocessors: number;
 }
 
 export interface InputShapeRange {
@@ -43,6 +45,8 @@ export interface PlanCacheKey {
   gpu: GpuIdentity;
   /** DLA core the plan was built for; null for the GPU. */
   dlaCore: number | null;
+  /** On a DLA core: whether layers the DLA cannot run fall back to the GPU (another plan); null for the GPU. */
+  gpuFallback: boolean | null;
 }
 
 /** How a plan was built: recorded beside it, not part of its identity. */
@@ -83,17 +87,17 @@ const slug = (text: string) => fileSlug(text);
 export function defaultPlanPath(cacheDir: string, modelPath: string, key: PlanCacheKey): string {
   const base = slug(path.basename(modelPath, path.extname(modelPath)));
   const calibration = key.calibration === null ? '' : `-${key.calibration.kind === 'cache' ? key.calibration.sha256 : sha256(key.calibration.id)}`.slice(0, 13);
-  const shapes = sha256(canonicalJson([key.inputShapes, key.profiles, key.dlaCore])).slice(0, 8);
+  const shapes = sha256(canonicalJson([key.inputShapes, key.profiles, key.dlaCore, key.gpuFallback])).slice(0, 8);
   return path.join(cacheDir, 'tensorrt', `${base}-${key.model.sha256.slice(0, 12)}-${key.precision}-${key.int8Mode}${calibration}-${shapes}.plan`);
 }
 
-/** One timing cache per TensorRT version and GPU, shared by every build there. */
+/** One timing cache per TensorRT version and GPU (name, compute capability, SM count), shared by every build there. */
 export function timingCachePath(cacheDir: string, tensorrt: string, gpu: GpuIdentity): string {
-  return path.join(cacheDir, 'tensorrt', `timing-${slug(tensorrt)}-${slug(gpu.name)}-sm${slug(gpu.computeCapability)}.cache`);
+  return path.join(cacheDir, 'tensorrt', `timing-${slug(tensorrt)}-${slug(gpu.name)}-sm${slug(gpu.computeCapability)}-${gpu.multiprocessors}sms.cache`);
 }
 
 function describeGpu(gpu: GpuIdentity): string {
-  return `${gpu.name} (compute capability ${gpu.computeCapability})`;
+  return `${gpu.name} (compute capability ${gpu.computeCapability}${gpu.multiprocessors === undefined ? '' : `, ${gpu.multiprocessors} SMs`})`;
 }
 
 /** Why a plan built under `found` cannot serve `wanted`, one phrase per difference; empty when it can. */
@@ -108,6 +112,7 @@ export function describeKeyDifference(found: PlanCacheKey, wanted: PlanCacheKey)
   if (canonicalJson(found.calibration) !== canonicalJson(wanted.calibration)) reasons.push('its INT8 calibration differs');
   if (canonicalJson(found.inputShapes) !== canonicalJson(wanted.inputShapes) || found.profiles !== wanted.profiles) reasons.push('its input shapes or optimization profiles differ');
   if (found.dlaCore !== wanted.dlaCore) reasons.push(`it was built for ${found.dlaCore === null ? 'the GPU' : `DLA core ${found.dlaCore}`}`);
+  else if (found.gpuFallback !== wanted.gpuFallback) reasons.push(`it was built ${found.gpuFallback ? 'with' : 'without'} GPU fallback`);
   if (reasons.length === 0 && canonicalJson(found) !== canonicalJson(wanted)) reasons.push('its cache key differs');
   return reasons;
 }
