@@ -4,7 +4,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { createEngine, convertToOpenVinoIr } = require('../dist/lib/index');
+const { createEngine } = require('../dist/lib/index');
+const { convertToOpenVinoIr } = require('../dist/lib/entries/openvino');
 const { config } = require('../dist/lib/util/config');
 const { openVinoModuleStatus } = require('../dist/lib/runtimes/openvino/module');
 
