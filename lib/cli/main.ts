@@ -3,8 +3,9 @@
  * The int8-detect command. One file per subcommand under commands/; this file only dispatches
  * and turns every failure into one line on stderr and a non-zero exit.
  */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 import { UsageError } from './args';
+import type { Command } from './command';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { detectCommand } from './commands/detect';
@@ -13,12 +14,7 @@ import { probeCommand } from './commands/probe';
 import { quantizeCommand } from './commands/quantize';
 import { watchCommand } from './commands/watch';
 
-export interface Command {
-  name: string;
-  summary: string;
-  help: string;
-  run(argv: string[]): Promise<void>;
-}
+export type { Command } from './command';
 
 const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand];
 

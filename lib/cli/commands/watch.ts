@@ -1,12 +1,12 @@
 /** `int8-detect watch`: detect objects on video files and cameras, as JSON lines or a live table. */
-import { drawDetectionsRaw } from '../../draw';
+import { drawDetectionsRaw } from '../../image/draw';
 import { createEngine } from '../../engine';
 import { createPipeline, type DropPolicy } from '../../video/pipeline';
 import type { DetectionsEvent, PipelineStats, SourceOptions } from '../../video/types';
 import { VideoWriter } from '../../video/video-writer';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { DETECT_DEFAULTS } from '../../detect/postprocess';
 
 function statusTable(stats: PipelineStats): string {

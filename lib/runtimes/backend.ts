@@ -1,0 +1,102 @@
+/**
+ * The one interface every runtime implements (onnxruntime-node's habit: a small Backend
+ * interface, a registry in priority order, several implementations). A runtime is a folder under
+ * lib/runtimes/ with a descriptor (name, priority, probe, open, capabilities, quantizer adapter)
+ * and one registration line in lib/runtimes/builtin.ts; nothing outside its folder names it.
+ */
+import type { NativeCudaProbe } from '../native/core-addon';
+import type { CpuInfo } from '../hardware/cpu';
+import type { JetsonInfo } from '../hardware/jetson';
+import type { ModelInfo } from '../onnx/model-info';
+import type { QuantizerAdapter, StatisticsSessionOpener } from '../quantize/adapter';
+import type { BackendOpenOptions, BackendSession } from './session';
+
+export type * from './session';
+
+/**
+ * Each runtime adds its name here, with the type of its own option group in createEngine's
+ * options (`openvino: { performanceHint }`), from its own folder by declaration merging:
+ * `declare module '../backend' { interface BackendOptionsByName { openvino: OpenVinoBackendOptions } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface BackendOptionsByName {}
+
+/** The registered runtimes' names. */
+export type BackendName = Extract<keyof BackendOptionsByName, string>;
+
+/** What a backend's probe reports: whether it can run here, on what, or why not. */
+export interface BackendProbe {
+  available: boolean;
+  /** Why it cannot run here, when it cannot. */
+  reason?: string;
+  /** The runtime's version, when it loaded. */
+  version?: string;
+  /** Where it can run: 'cpu', GPU names, ... */
+  devices: string[];
+}
+
+/** What every backend probe may look at: the machine, found once for all of them. */
+export interface ProbeContext {
+  cuda: NativeCudaProbe;
+  jetson: JetsonInfo | null;
+  cpu: CpuInfo;
+  /** Ask the runtime for its devices again (probe({ refresh: true })). */
+  refresh: boolean;
+}
+
+export interface BackendCapabilities {
+  /** Ships inside the package and loads everywhere: the reference runtime for float statistics. */
+  embedded: boolean;
+  /**
+   * Builds its own engine from the float model at the precision asked for (TensorRT: FP16, and
+   * implicit INT8 from a calibrator or cache), so a float model with precision 'fp16'/'int8' is
+   * handed over as it is rather than quantized or refused.
+   */
+  buildsFromFloat: boolean;
+  /** precision 'auto' with a calibrator times FP32 against INT8 on the device and serves the faster that passes. */
+  measuresPrecision: boolean;
+}
+
+/** A model file the backend reads itself (an OpenVINO IR), described without its weights. */
+export interface BackendModelFile {
+  /** The path the backend opens. */
+  path: string;
+  info: ModelInfo;
+  /** It holds quantized layers (FakeQuantize): it runs in INT8. */
+  quantized: boolean;
+}
+
+/** The command-line flags of a backend's own options, for every command that opens an engine. */
+export interface BackendCliFlags<Options> {
+  /** node:util parseArgs specs, by flag name without the dashes. */
+  flags: Record<string, { type: 'string' | 'boolean' }>;
+  /** Help lines, aligned as the commands' own ("      --flag X   what it does"). */
+  help: string;
+  /** The option group from the parsed flags (undefined when none was given); throws ERR_ARGUMENT naming the flag on a bad value. */
+  options(values: Record<string, unknown>): Options | undefined;
+}
+
+/** A runtime, as the registry knows it. */
+export interface BackendDescriptor<Name extends BackendName = BackendName> {
+  readonly name: Name;
+  /** The runtime's name in messages: 'ONNX Runtime'. */
+  readonly title: string;
+  /** Backend 'auto' tries the highest first. */
+  readonly priority: number;
+  readonly capabilities: BackendCapabilities;
+  /** Never throws: a runtime that cannot run here is a reason. */
+  probe(context: ProbeContext): Promise<BackendProbe>;
+  /** Checks this backend's own option group (createEngine's `options[name]`); throws ERR_ARGUMENT naming the bad field. */
+  checkOptions?(value: unknown): void;
+  open(options: BackendOpenOptions & { settings?: BackendOptionsByName[Name] }): Promise<BackendSession>;
+  /** A model path only this backend reads (an OpenVINO IR .xml): backend 'auto' then picks it. */
+  readsModelFile?(model: string): boolean;
+  /** Checks and describes such a file (never reading the weights). */
+  readModelFile?(model: string): Promise<BackendModelFile>;
+  /** How a float model becomes this backend's INT8 artefact, when it can (precision 'int8' with a calibrator). */
+  readonly quantizer?: QuantizerAdapter;
+  /** Runs a float model with extra outputs for calibration statistics, where this runtime can. */
+  statisticsSession?(threads: number): StatisticsSessionOpener;
+  /** Its option group as command-line flags. */
+  readonly cli?: BackendCliFlags<BackendOptionsByName[Name]>;
+}
