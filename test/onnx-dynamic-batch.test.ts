@@ -10,11 +10,11 @@ import { decodeModel, encodeModel, int64Tensor, type OnnxModel } from '../lib/on
 import { hasDynamicBatch, makeBatchDynamic } from '../lib/onnx/dynamic-batch';
 import { valueInfoShape } from '../lib/onnx/model';
 import { preprocessFrame, tensorSize } from '../lib/detect/preprocess';
-import { decodeImage } from '../lib/image';
-import { listImages } from '../lib/files';
-import { validateRawFrame } from '../lib/frame';
+import { decodeImage } from '../lib/image/decode';
+import { listImages } from '../lib/util/files';
+import { validateRawFrame } from '../lib/image/frame';
 import type { PreprocessSpec } from '../lib/detect/types';
-import { Int8DetectError } from '../lib/errors';
+import { Int8DetectError } from '../lib/util/errors';
 import { coco, models } from './helpers/fixtures';
 
 async function frames(model: string, count: number): Promise<{ spec: PreprocessSpec; inputs: Float32Array[] }> {

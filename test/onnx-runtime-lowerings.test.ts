@@ -13,11 +13,11 @@ import { lowerFocus } from '../lib/onnx/lower-focus';
 import { lowerInt8Silu } from '../lib/onnx/lower-int8-silu';
 import { pruneDeadNodes } from '../lib/onnx/prune-dead-nodes';
 import { preprocessFrame, tensorSize } from '../lib/detect/preprocess';
-import { decodeImage } from '../lib/image';
-import { listImages } from '../lib/files';
-import { validateRawFrame } from '../lib/frame';
+import { decodeImage } from '../lib/image/decode';
+import { listImages } from '../lib/util/files';
+import { validateRawFrame } from '../lib/image/frame';
 import { calibratorFromFolder } from '../lib/quantize/calibrator';
-import { quantizeModel } from '../lib/quantize/quantize';
+import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
 import type { PreprocessSpec } from '../lib/detect/types';
 import { coco, models } from './helpers/fixtures';
 

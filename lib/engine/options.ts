@@ -24,6 +24,7 @@ const ENGINE_KEYS = [
   'preprocess',
   'concurrency',
   'threads',
+  'batch',
   'detect',
   'calibrator',
   'maxDrop',
@@ -35,6 +36,9 @@ const ENGINE_KEYS = [
 /** Inferences in flight at once: each holds a worker, an infer request or an execution context with its buffers. */
 export const MAX_CONCURRENCY = 64;
 
+/** Frames per inference: a batch holds that many input buffers and output sets at once. */
+export const MAX_BATCH = 64;
+
 /** CPU threads per inference: more than four per core only adds contention (and a huge value hangs thread pools). */
 export function maxThreads(): number {
   return 4 * os.availableParallelism();
@@ -45,6 +49,7 @@ export interface ResolvedEngineOptions {
   precision: Precision | 'auto';
   concurrency: number;
   threads: number;
+  batch: number;
   detect: ReturnType<typeof resolveDetectOptions>;
 }
 
@@ -72,6 +77,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     precision,
     concurrency: boundedInteger(options.concurrency, 'options.concurrency', 1, MAX_CONCURRENCY, 'inferences in flight at once'),
     threads: boundedInteger(options.threads, 'options.threads', config.ortIntraOpThreads, maxThreads(), `4 threads per core on this machine's ${cores} cores`),
+    batch: boundedInteger(options.batch, 'options.batch', 1, MAX_BATCH, 'frames per inference'),
     detect: resolveDetectOptions(options.detect),
   };
 }

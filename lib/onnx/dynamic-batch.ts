@@ -19,9 +19,9 @@
  * that mixes frames. Reshape targets computed at run time (Shape -> Gather -> Concat) are already
  * generic and are left as they are.
  */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 import { indexGraph, nameAllocator, type GraphIndex } from './graph-index';
-import { intAttribute, intsAttribute, tensorInts, int64Tensor, valueInfoShape, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './model';
+import { decodeModel, encodeModel, intAttribute, intsAttribute, tensorInts, int64Tensor, valueInfoShape, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './model';
 import { ProtoWriter } from './writer';
 
 export interface DynamicBatchResult {
@@ -175,4 +175,10 @@ export function makeBatchDynamic(model: OnnxModel, options: DynamicBatchOptions 
     dimension,
     reshapes,
   };
+}
+
+/** An ONNX model's bytes with a dynamic batch dimension: the bytes as given when it already has one. */
+export function batchDynamicBytes(bytes: Uint8Array, options: DynamicBatchOptions = {}): Uint8Array {
+  const { model, changed } = makeBatchDynamic(decodeModel(bytes), options);
+  return changed ? encodeModel(model) : bytes;
 }
