@@ -110,4 +110,5 @@ export const openVinoBackend: BackendDescriptor<'openvino'> = {
   quantizer: openVinoQuantizer,
   statisticsSession: openVinoStatisticsSession,
   cli: openVinoCliFlags,
+  fullFloatSettings: { inferencePrecision: 'f32' },
 };
