@@ -9,11 +9,15 @@
  * 3. the other SiLUs between INT8 convolutions become QLinearSigmoid + QLinearMul
  *    (lib/onnx/lower-int8-silu.ts);
  * 4. a Focus stem becomes one SpaceToDepth (lib/onnx/lower-focus.ts, exact);
- * 5. nodes left without readers are removed (lib/onnx/prune-dead-nodes.ts): ONNX Runtime runs them.
+ * 5. a Split between a DequantizeLinear and QuantizeLinears on the same grid splits the 8-bit
+ *    tensor (lib/onnx/lower-int8-split.ts; ONNX Runtime drops such pairs around MaxPool, Resize
+ *    and Slice itself, not around Split);
+ * 6. nodes left without readers are removed (lib/onnx/prune-dead-nodes.ts): ONNX Runtime runs them.
  */
 import { lowerEqualizedSilu } from '../../onnx/lower-equalized-silu';
 import { lowerFocus } from '../../onnx/lower-focus';
 import { lowerInt8Silu } from '../../onnx/lower-int8-silu';
+import { lowerInt8Split } from '../../onnx/lower-int8-split';
 import { lowerIntegerConvs } from '../../onnx/lower-integer-conv';
 import { decodeModel, encodeModel } from '../../onnx/model';
 import { pruneDeadNodes } from '../../onnx/prune-dead-nodes';
@@ -25,19 +29,21 @@ export interface OnnxRuntimeLowering {
   equalizedSilus: number;
   int8Silus: number;
   focus: number;
+  splits: number;
   pruned: number;
 }
 
 /** The lowering with its counts; a model without Q/DQ passes through untouched, without being decoded. */
 export function lowerForOnnxRuntimeDetailed(bytes: Uint8Array): OnnxRuntimeLowering {
-  const none = { bytes, integerConvs: 0, equalizedSilus: 0, int8Silus: 0, focus: 0, pruned: 0 };
+  const none = { bytes, integerConvs: 0, equalizedSilus: 0, int8Silus: 0, focus: 0, splits: 0, pruned: 0 };
   if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return none;
   const convs = lowerIntegerConvs(decodeModel(bytes));
   const equalized = lowerEqualizedSilu(convs.model);
   const silus = lowerInt8Silu(equalized.model);
   const focus = lowerFocus(silus.model);
-  const pruned = pruneDeadNodes(focus.model);
-  const counts = { integerConvs: convs.lowered.length, equalizedSilus: equalized.lowered.length, int8Silus: silus.lowered, focus: focus.lowered.length, pruned: pruned.removed };
+  const splits = lowerInt8Split(focus.model);
+  const pruned = pruneDeadNodes(splits.model);
+  const counts = { integerConvs: convs.lowered.length, equalizedSilus: equalized.lowered.length, int8Silus: silus.lowered, focus: focus.lowered.length, splits: splits.lowered, pruned: pruned.removed };
   const changed = Object.values(counts).some((n) => n > 0);
   return { bytes: changed ? encodeModel(pruned.model) : bytes, ...counts };
 }
