@@ -37,6 +37,10 @@ export interface Int8QuantizationSettings {
   heldBack?: number | readonly FrameInput[];
   /** false: check, but keep every activation in INT8 (no mixed-precision search). Default true. */
   search?: boolean;
+  /** How the check passes a candidate: 'upper' (default: the upper end of its 90 % interval within maxDrop) or 'estimate'. */
+  decideBy?: 'upper' | 'estimate';
+  /** Kernel families whose INT8 measures slower on this device go back to float (default: the quantizer's; on for OpenVINO). */
+  speed?: boolean;
   /** Folder, array and stream sources: at most this many frames (held-back ones included). */
   limit?: number;
   /** Folder and array sources: shuffle with this seed before `limit`. */
@@ -67,6 +71,9 @@ export interface ResolvedInt8Settings {
   ignoredScope: IgnoredScope;
   maxDrop: number;
   search: boolean;
+  decideBy: 'upper' | 'estimate';
+  /** undefined: the quantizer's default. */
+  speed: boolean | undefined;
 }
 
 export const DEFAULT_HELD_BACK_FRAMES = 32;
@@ -80,7 +87,9 @@ export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Set
   const maxDrop = options.maxDrop ?? 0.01;
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
-  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true };
+  if (q.decideBy !== undefined && q.decideBy !== 'upper' && q.decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.quantization.decideBy', q.decideBy);
+  if (q.speed !== undefined && typeof q.speed !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.speed', q.speed);
+  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true, decideBy: q.decideBy ?? 'upper', speed: q.speed };
 }
 
 /** An ignored scope as plain data: regular expressions by source and flags. */
@@ -121,6 +130,8 @@ export function int8CacheKey(parts: {
       ignoredScope: scopeKey(settings.ignoredScope),
       maxDrop: settings.search ? settings.maxDrop : null,
       search: settings.search,
+      decideBy: settings.decideBy,
+      speed: settings.speed ?? 'default',
     },
     detector: { family: parts.family, preprocess: parts.preprocess, classes: parts.classes },
   };

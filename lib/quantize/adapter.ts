@@ -62,6 +62,8 @@ export interface QuantizerAdapter {
     biasCorrection: BiasCorrectionMode;
     /** Calibrate on at most this many frames (undefined: all the calibrator gives). */
     subsetSize?: number;
+    /** Run the speed search after the accuracy search (lib/quantize/speed-search.ts) unless the caller says. */
+    speedSearch?: boolean;
   };
   /** The tool and version that make the artefact (e.g. 'onnxruntime 1.30.0'): part of the INT8 cache key. */
   id(): Promise<string>;
