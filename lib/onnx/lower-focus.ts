@@ -25,12 +25,32 @@ export interface FocusLowering {
 
 const INT64_MAX_AS_NUMBER = 2 ** 62;
 
+/** The same scale and zero point (initializer names or equal constant bytes) on two Q/DQ nodes. */
+function sameGrid(index: GraphIndex, a: OnnxNode, b: OnnxNode): boolean {
+  return [1, 2].every((slot) => {
+    if (a.inputs[slot] === b.inputs[slot]) return true;
+    const x = index.initializers.get(a.inputs[slot])?.raw;
+    const y = index.initializers.get(b.inputs[slot])?.raw;
+    return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
+  });
+}
+
+/** Through a QuantizeLinear -> DequantizeLinear pair on one grid (a junction's Q/DQ around a slice), to the float tensor. */
+function throughSameGridQdq(index: GraphIndex, tensor: string, nodes: OnnxNode[]): string {
+  const dq = index.producer.get(tensor);
+  const q = dq?.opType === 'DequantizeLinear' ? index.producer.get(dq.inputs[0]) : undefined;
+  if (!dq || !q || q.opType !== 'QuantizeLinear' || !sameGrid(index, q, dq)) return tensor;
+  nodes.push(dq, q);
+  return q.inputs[0];
+}
+
 /** Offsets along axes 2 and 3 of Slice(Slice(source)) with steps 2, or undefined. */
 function phaseOf(index: GraphIndex, tensor: string): { source: string; dy: number; dx: number; nodes: OnnxNode[] } | undefined {
   const offsets = new Map<number, number>();
   const nodes: OnnxNode[] = [];
   let current = tensor;
   for (let depth = 0; depth < 2; depth++) {
+    current = throughSameGridQdq(index, current, nodes);
     const slice = index.producer.get(current);
     if (!slice || slice.opType !== 'Slice' || slice.domain !== '' || slice.inputs.length < 5) return undefined;
     const constant = (name: string) => {
@@ -57,6 +77,8 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
   const removed = new Set<OnnxNode>();
   const prepend = new Map<OnnxNode, OnnxNode>();
   const replacedWeights = new Set<string>();
+  /** Concat Qs whose output SpaceToDepth now writes. */
+  const replacedQs = new Set<OnnxNode>();
   const soleReader = (tensor: string) => {
     const readers = index.consumers.get(tensor) ?? [];
     return readers.length === 1 && !index.graphOutputs.has(tensor) ? readers[0] : undefined;
@@ -69,6 +91,7 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
     if (new Set(phases.map((p) => p!.dy * 2 + p!.dx)).size !== 4) continue;
     // The reader: the Conv itself, or Q -> DQ -> Conv.
     let reader = soleReader(concat.outputs[0]);
+    const concatQ = reader?.opType === 'QuantizeLinear' ? reader : undefined;
     if (reader?.opType === 'QuantizeLinear') {
       const dq = soleReader(reader.outputs[0]);
       reader = dq?.opType === 'DequantizeLinear' ? soleReader(dq.outputs[0]) : undefined;
@@ -108,17 +131,22 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
     const copy = { ...weightNode, inputs: weightNode.inputs.slice() };
     copy.inputs[weightSlot] = permutedTensor.name;
     rewired.set(weightNode, copy);
+    // On a quantized image whose grid the Concat's Q keeps, SpaceToDepth moves the 8-bit values and
+    // writes what that Q wrote; otherwise it moves the float image and the Concat's Q (if any) follows.
+    const sourceDq = index.producer.get(phases[0]!.source);
+    const onInt8 = concatQ !== undefined && sourceDq?.opType === 'DequantizeLinear' && sameGrid(index, sourceDq, concatQ);
     const spaceToDepth: OnnxNode = {
       name: unique(`${concat.name || concat.outputs[0]}_SpaceToDepth`),
       opType: 'SpaceToDepth',
       domain: '',
-      inputs: [phases[0]!.source],
-      outputs: [concat.outputs[0]],
+      inputs: [onInt8 ? sourceDq!.inputs[0] : phases[0]!.source],
+      outputs: [onInt8 ? concatQ!.outputs[0] : concat.outputs[0]],
       attributes: [{ name: 'blocksize', type: 2, i: 2, extra: [] }],
       extra: [],
     };
     prepend.set(concat, spaceToDepth);
     removed.add(concat);
+    if (onInt8) replacedQs.add(concatQ!);
     for (const p of phases) for (const n of p!.nodes) removed.add(n);
     lowered.push(concat.name || concat.outputs[0]);
   }
@@ -127,6 +155,7 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
   const keptReads = new Set(graph.nodes.filter((n) => !removed.has(n)).flatMap((n) => n.inputs));
   const nodes = graph.nodes.flatMap((n) => {
     if (prepend.has(n)) return [prepend.get(n)!];
+    if (replacedQs.has(n)) return [];
     if (removed.has(n)) return n.outputs.some((o) => keptReads.has(o)) ? [n] : [];
     return [rewired.get(n) ?? n];
   });

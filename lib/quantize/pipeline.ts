@@ -165,7 +165,11 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
     {
       calibrator: request.calibrator,
       openSession: adapter.equalizationSession(threads),
-      ...(request.equalize !== undefined ? { equalize: request.equalize } : {}),
+      ...(request.equalize !== undefined
+        ? { equalize: request.equalize === true && adapter.defaults.equalize ? adapter.defaults.equalize : typeof request.equalize === 'object' ? { ...adapter.defaults.equalize, ...request.equalize } : request.equalize }
+        : adapter.defaults.equalize
+          ? { equalize: adapter.defaults.equalize }
+          : {}),
       ...(signal ? { signal } : {}),
       onStart: () => onProgress?.({ phase: 'equalize' }),
     },

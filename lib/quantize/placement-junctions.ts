@@ -60,14 +60,28 @@ export function addInt8Junctions(model: OnnxModel, placement: Placement): Placem
     else if (!site.reason.includes(reason)) site.reason = `${site.reason}; ${reason}`;
     if (alignWith !== undefined && site.alignWith === undefined) site.alignWith = alignWith;
   };
+  /** The tensor whose grid `tensor` ends up on, following alignments. */
+  const root = (tensor: string): string => {
+    let t = tensor;
+    for (let hops = 0; hops < 64; hops++) {
+      const next = sites.get(t)?.alignWith;
+      if (next === undefined) return t;
+      t = next;
+    }
+    return t;
+  };
   for (const node of nodes) {
     if (node.domain !== '' || !JUNCTIONS.has(node.opType) || !feeds.get(node) || placement.head.has(key(node))) continue;
     const name = key(node);
     const inputs = VALUE_MOVING.has(node.opType) ? [dataInput(node)] : node.inputs.filter((i) => i !== '');
     for (const input of inputs) quantizeAll(input, `input of ${node.opType} ${name}`);
+    // A Concat of tensors that all share one grid (YOLOX's Focus: four phases of the image) keeps
+    // it: QLinearConcat then copies, and the Focus lowering can run SpaceToDepth on the 8-bit image.
+    const roots = node.opType === 'Concat' ? new Set(inputs.map(root)) : undefined;
+    const concatGrid = roots && roots.size === 1 && inputs.every((i) => sites.get(i)?.alignWith !== undefined) ? [...roots][0] : undefined;
     for (const output of node.outputs) {
       if (output === '') continue;
-      quantizeAll(output, `output of ${node.opType} ${name}`, VALUE_MOVING.has(node.opType) ? dataInput(node) : undefined);
+      quantizeAll(output, `output of ${node.opType} ${name}`, VALUE_MOVING.has(node.opType) ? dataInput(node) : concatGrid);
     }
   }
   // The portable sites keep their order (the search's ranking breaks ties by it); new ones follow.

@@ -16,7 +16,9 @@ export const qdqQuantizer: QuantizerAdapter = {
   format: 'Q/DQ ONNX model',
   artefact: { extension: '.onnx', companions: [], opensFromPath: false },
   // Bias correction: no mode gained on both fixture models for Q/DQ (docs/quantization.md).
-  defaults: { biasCorrection: 'none' },
+  // A product read only by depthwise convs is equalized by its conv's own factors: ONNX Runtime's
+  // INT8 SiLU then needs no rescaling pass (lib/onnx/lower-equalized-silu.ts); exact either way.
+  defaults: { biasCorrection: 'none', equalize: { depthwiseProduct: 'input-factors' } },
   id: async () => `onnxruntime ${onnxRuntimeVersion()}`,
   // Q/DQ with a per-channel axis needs opset 13: refuse a model whose opset cannot be raised.
   checkModel: (model) => void raiseOpset(model, 13),
