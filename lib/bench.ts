@@ -9,7 +9,7 @@ import { preprocessFrame, tensorSize } from './detect/preprocess';
 import type { DetectOptions } from './detect/types';
 import type { Engine } from './engine';
 import { invalidArgument } from './util/errors';
-import { checkBounded, checkKnownKeys } from './util/option-keys';
+import { checkBounded, checkKnownKeys, optionKeys } from './util/option-keys';
 import { median, percentile } from './util/statistics';
 import { validateRawFrame, type RawFrame } from './image/frame';
 
@@ -71,7 +71,14 @@ async function throughputOf(count: number, depth: number, call: (i: number) => P
   return count / ((performance.now() - started) / 1000);
 }
 
-const BENCH_KEYS: readonly (keyof BenchOptions)[] = ['frames', 'iterations', 'rounds', 'depth', 'detectOptions', 'onRound'];
+const BENCH_KEYS = optionKeys<BenchOptions>({
+  frames: true,
+  iterations: true,
+  rounds: true,
+  depth: true,
+  detectOptions: true,
+  onRound: true,
+});
 
 export async function benchmarkEngine(engine: Engine, options: BenchOptions): Promise<BenchResult> {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'benchmarkEngine(engine, options)', options);

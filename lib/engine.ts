@@ -23,8 +23,8 @@ import type { ModelProfile } from './detect/profile';
 export type { Engine, EngineInfo, EngineOptions } from './engine/types';
 
 class DetectionEngine extends Detector implements Engine {
-  constructor(session: BackendSession, profile: ModelProfile, defaults: ConstructorParameters<typeof Detector>[2], readonly info: EngineInfo) {
-    super(session, profile, defaults);
+  constructor(session: BackendSession, profile: ModelProfile, defaults: ConstructorParameters<typeof Detector>[2], batch: number, readonly info: EngineInfo) {
+    super(session, profile, defaults, batch);
   }
 }
 
@@ -51,6 +51,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...(options.device !== undefined ? { device: options.device } : {}),
     concurrency: resolved.concurrency,
     threads: resolved.threads,
+    ...(resolved.batch > 1 ? { batch: resolved.batch } : {}),
     overrides: { family: options.family, outputLayout: options.outputLayout, labels: options.labels, preprocess: options.preprocess },
     ...(backendSettings(options, backend.name) !== undefined ? { settings: backendSettings(options, backend.name) as DetectorSettings['settings'] } : {}),
   };
@@ -93,7 +94,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           ? `${servedPrecision.toUpperCase()} was requested and ${backend.title} builds it from the float model`
           : `the model is a float model: it runs in FP32 as given`;
   const { info } = served;
-  return new DetectionEngine(session, profile, resolved.detect, {
+  return new DetectionEngine(session, profile, resolved.detect, resolved.batch, {
     backend: backend.name,
     device: session.device,
     precision: session.precision,
@@ -111,6 +112,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     preprocess: profile.preprocess,
     labels: profile.labels,
     concurrency: session.concurrency,
+    batch: resolved.batch,
     reasons: {
       backend: choice.reason,
       model: profile.reason,

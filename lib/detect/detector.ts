@@ -17,6 +17,8 @@ import type { Detection, DetectOptions, OutputTensor, PreprocessSpec } from './t
 
 export class Detector {
   private readonly buffers: ItemPool<InputTensor['data']>;
+  /** Batch input buffers (`maxBatch` frames each), made on the first detectBatch(). */
+  private batchBuffers: ItemPool<InputTensor['data']> | undefined;
   private readonly inputName: string;
   private readonly inputDims: number[];
   private readonly inFlight = new InFlight();
@@ -27,6 +29,8 @@ export class Detector {
     readonly session: BackendSession,
     readonly profile: ModelProfile,
     private readonly defaults: ReturnType<typeof resolveDetectOptions> = resolveDetectOptions(undefined),
+    /** Most frames one inference takes (the session was opened for it). */
+    readonly maxBatch = 1,
   ) {
     const spec = profile.preprocess;
     this.inputName = session.inputs[0].name;
@@ -59,6 +63,49 @@ export class Detector {
         this.buffers.release(buffer);
       }
     });
+  }
+
+  /**
+   * Detect objects in several frames, `maxBatch` frames per inference (the last one takes the
+   * rest): one list of detections per frame, in the frames' order. With `maxBatch` 1 each frame is
+   * its own call, and the calls run concurrently through the session's concurrency.
+   */
+  detectBatch(frames: readonly FrameInput[], options?: DetectOptions): Promise<Detection[][]> {
+    if (!Array.isArray(frames)) return Promise.reject(invalidArgument('an array of frames', 'detectBatch(frames)', frames));
+    if (this.maxBatch <= 1 || frames.length <= 1) return Promise.all(frames.map((frame) => this.detect(frame, options)));
+    return this.track(async () => {
+      const opts = options === undefined ? this.defaults : resolveDetectOptions({ ...this.defaults, ...options });
+      const chunks: FrameInput[][] = [];
+      for (let i = 0; i < frames.length; i += this.maxBatch) chunks.push(frames.slice(i, i + this.maxBatch));
+      // Chunks run concurrently (as many as the session's concurrency at once; the others queue).
+      const results = await Promise.all(chunks.map((chunk) => this.runBatch(chunk, opts)));
+      return results.flat();
+    });
+  }
+
+  /** One inference over up to `maxBatch` frames stacked along dimension 0. */
+  private async runBatch(frames: readonly FrameInput[], opts: ReturnType<typeof resolveDetectOptions>): Promise<Detection[][]> {
+    const validated = await Promise.all(frames.map(async (frame) => validateRawFrame(isRawFrame(frame) ? frame : await decodeFrameInput(frame))));
+    const spec = this.profile.preprocess;
+    const size = tensorSize(spec);
+    this.batchBuffers ??= new ItemPool<InputTensor['data']>(
+      Array.from({ length: this.session.concurrency + 1 }, () => (spec.dtype === 'uint8' ? new Uint8Array(size * this.maxBatch) : new Float32Array(size * this.maxBatch))),
+    );
+    let buffer = await this.batchBuffers.acquire();
+    try {
+      const n = validated.length;
+      const geometries = [];
+      for (let i = 0; i < n; i++) geometries.push(await preprocessFrame(validated[i], spec, buffer.subarray(i * size, (i + 1) * size)));
+      const dims = [n, ...this.inputDims.slice(1)];
+      const result = await this.session.run({ [this.inputName]: { data: buffer.subarray(0, n * size), dims } }, { transferInputs: true });
+      // The buffer moved to the runtime and back: the returned view's memory is the whole buffer.
+      const returned = result.inputs[this.inputName].data;
+      buffer = spec.dtype === 'uint8' ? new Uint8Array(returned.buffer) : new Float32Array(returned.buffer);
+      const outputs = floatOutputs(result.outputs);
+      return geometries.map((geometry, i) => postprocess(outputs.map((o) => frameSlice(o, i, n)), this.profile, geometry, opts));
+    } finally {
+      this.batchBuffers.release(buffer);
+    }
   }
 
   /** Run the model on raw tensors: inputs by name (or one typed array for a one-input model). */
@@ -137,6 +184,15 @@ function channels(spec: PreprocessSpec): number {
 async function decodeFrameInput(frame: FrameInput) {
   if (typeof frame === 'string' || Buffer.isBuffer(frame)) return decodeImage(frame);
   throw invalidArgument('a raw frame { data, width, height, format }, an encoded image Buffer or a file path', 'frame', frame);
+}
+
+/** Frame i of an output whose dimension 0 is the batch of n. */
+function frameSlice(output: OutputTensor, i: number, n: number): OutputTensor {
+  if (output.dims[0] !== n) {
+    throw new Int8DetectError('ERR_DECODER', `Output '${output.name}' has dims [${output.dims.join(', ')}]: expected the batch of ${n} frames in dimension 0`);
+  }
+  const per = output.data.length / n;
+  return { name: output.name, dims: [1, ...output.dims.slice(1)], data: output.data.subarray(i * per, (i + 1) * per) };
 }
 
 function floatOutputs(outputs: Record<string, RawTensor>): OutputTensor[] {

@@ -3,7 +3,7 @@
  * letterbox to source pixels, attach labels. Also the validation and defaults of DetectOptions.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkBounded, checkKnownKeys } from '../util/option-keys';
+import { checkBounded, checkKnownKeys, optionKeys } from '../util/option-keys';
 import { unletterboxBox } from './letterbox';
 import { CandidateBuffer, nonMaxSuppression } from './nms';
 import type { ModelProfile } from './profile';
@@ -18,7 +18,14 @@ export const DETECT_DEFAULTS = Object.freeze({
   multiLabel: false,
 });
 
-const DETECT_OPTION_KEYS: readonly (keyof DetectOptions)[] = ['scoreThreshold', 'iouThreshold', 'maxDetections', 'classes', 'classAgnostic', 'multiLabel'];
+const DETECT_OPTION_KEYS = optionKeys<DetectOptions>({
+  scoreThreshold: true,
+  iouThreshold: true,
+  maxDetections: true,
+  classes: true,
+  classAgnostic: true,
+  multiLabel: true,
+});
 
 /** More than this many detections per frame is a mistyped number, not a request (NMS keeps at most this many anyway). */
 export const MAX_DETECTIONS_BOUND = 30000;

@@ -4,7 +4,7 @@
  * and explained in one sentence.
  */
 import { Int8DetectError, invalidArgument, libraryOptionSpeller } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import { warnOnce } from '../util/warnings';
 import type { ModelInfo } from '../onnx/model-info';
 import {
@@ -250,7 +250,7 @@ const PREPROCESS_EXPECTED: Record<keyof PreprocessSpec, string> = {
   placement: "'topleft' or 'center'",
 };
 
-const OVERRIDE_KEYS: readonly (keyof ModelOverrides)[] = ['family', 'outputLayout', 'preprocess', 'labels'];
+const OVERRIDE_KEYS = optionKeys<ModelOverrides>({ family: true, outputLayout: true, preprocess: true, labels: true });
 
 function validateOverrides(overrides: ModelOverrides): ModelOverrides {
   if (overrides === null || typeof overrides !== 'object') throw invalidArgument('an object', 'overrides', overrides);

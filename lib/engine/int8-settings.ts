@@ -12,7 +12,7 @@ import type { ActivationMode } from '../quantize/qparams';
 import { checkBiasCorrection } from '../quantize/steps';
 import type { Calibrator } from '../quantize/types';
 import { invalidArgument } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import { packageVersion } from '../util/package';
 
 /**
@@ -38,6 +38,10 @@ export interface Int8QuantizationSettings {
   heldBack?: number | readonly FrameInput[];
   /** false: check, but keep every activation in INT8 (no mixed-precision search). Default true. */
   search?: boolean;
+  /** How the check passes a candidate: 'upper' (default: the upper end of its 90 % interval within maxDrop) or 'estimate'. */
+  decideBy?: 'upper' | 'estimate';
+  /** Kernel families whose INT8 measures slower on this device go back to float (default: the quantizer's; on for OpenVINO). */
+  speed?: boolean;
   /** Folder, array and stream sources: at most this many frames (held-back ones included). */
   limit?: number;
   /** Folder and array sources: shuffle with this seed before `limit`. */
@@ -68,22 +72,27 @@ export interface ResolvedInt8Settings {
   ignoredScope: IgnoredScope;
   maxDrop: number;
   search: boolean;
+  decideBy: 'upper' | 'estimate';
+  /** undefined: the quantizer's default. */
+  speed: boolean | undefined;
 }
 
 export const DEFAULT_HELD_BACK_FRAMES = 32;
 
-const QUANTIZATION_SETTING_KEYS: readonly (keyof Int8QuantizationSettings)[] = [
-  'method',
-  'activations',
-  'weightBits',
-  'ignoredScope',
-  'biasCorrection',
-  'heldBack',
-  'search',
-  'limit',
-  'shuffleSeed',
-  'batchSize',
-];
+const QUANTIZATION_SETTING_KEYS = optionKeys<Int8QuantizationSettings>({
+  method: true,
+  activations: true,
+  weightBits: true,
+  ignoredScope: true,
+  biasCorrection: true,
+  heldBack: true,
+  search: true,
+  decideBy: true,
+  speed: true,
+  limit: true,
+  shuffleSeed: true,
+  batchSize: true,
+});
 
 export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Settings {
   const q = options.quantization ?? {};
@@ -95,7 +104,9 @@ export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Set
   const maxDrop = options.maxDrop ?? 0.01;
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
-  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true };
+  if (q.decideBy !== undefined && q.decideBy !== 'upper' && q.decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.quantization.decideBy', q.decideBy);
+  if (q.speed !== undefined && typeof q.speed !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.speed', q.speed);
+  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true, decideBy: q.decideBy ?? 'upper', speed: q.speed };
 }
 
 /** An ignored scope as plain data: regular expressions by source and flags. */
@@ -136,6 +147,8 @@ export function int8CacheKey(parts: {
       ignoredScope: scopeKey(settings.ignoredScope),
       maxDrop: settings.search ? settings.maxDrop : null,
       search: settings.search,
+      decideBy: settings.decideBy,
+      speed: settings.speed ?? 'default',
     },
     detector: { family: parts.family, preprocess: parts.preprocess, classes: parts.classes },
   };

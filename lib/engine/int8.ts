@@ -122,6 +122,8 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
     ignoredScope: settings.ignoredScope,
     maxDrop: settings.maxDrop,
     search: settings.search,
+    decideBy: settings.decideBy,
+    ...(settings.speed !== undefined ? { speed: settings.speed } : {}),
     overrides: { ...(options.family !== undefined ? { family: options.family } : {}), ...(options.outputLayout !== undefined ? { outputLayout: options.outputLayout } : {}), ...(options.labels !== undefined ? { labels: options.labels } : {}), ...(options.preprocess !== undefined ? { preprocess: options.preprocess } : {}) },
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(signal ? { signal } : {}),

@@ -5,36 +5,40 @@
  */
 import * as os from 'node:os';
 import { resolveDetectOptions } from '../detect/postprocess';
-import type { BackendName } from '../runtimes/backend';
+import type { BackendName, BackendOptionsByName } from '../runtimes/backend';
 import { backendDescriptor, isBackendName, registeredBackends } from '../runtimes/registry';
 import { config } from '../util/config';
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import type { EngineOptions } from './types';
 import type { Precision } from '../runtimes/session';
 
 /** The keys every backend shares; each registered backend adds its own option group under its name. */
-const ENGINE_KEYS = [
-  'model',
-  'backend',
-  'device',
-  'precision',
-  'family',
-  'outputLayout',
-  'labels',
-  'preprocess',
-  'concurrency',
-  'threads',
-  'detect',
-  'calibrator',
-  'maxDrop',
-  'quantization',
-  'onProgress',
-  'signal',
-] as const;
+const ENGINE_KEYS = optionKeys<Omit<EngineOptions, keyof BackendOptionsByName>>({
+  model: true,
+  backend: true,
+  device: true,
+  precision: true,
+  family: true,
+  outputLayout: true,
+  labels: true,
+  preprocess: true,
+  concurrency: true,
+  threads: true,
+  batch: true,
+  detect: true,
+  calibrator: true,
+  maxDrop: true,
+  quantization: true,
+  onProgress: true,
+  signal: true,
+});
 
 /** Inferences in flight at once: each holds a worker, an infer request or an execution context with its buffers. */
 export const MAX_CONCURRENCY = 64;
+
+/** Frames per inference: a batch holds that many input buffers and output sets at once. */
+export const MAX_BATCH = 64;
 
 /** CPU threads per inference: more than four per core only adds contention (and a huge value hangs thread pools). */
 export function maxThreads(): number {
@@ -46,6 +50,7 @@ export interface ResolvedEngineOptions {
   precision: Precision | 'auto';
   concurrency: number;
   threads: number;
+  batch: number;
   detect: ReturnType<typeof resolveDetectOptions>;
 }
 
@@ -73,6 +78,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     precision,
     concurrency: boundedInteger(options.concurrency, 'options.concurrency', 1, MAX_CONCURRENCY, 'inferences in flight at once'),
     threads: boundedInteger(options.threads, 'options.threads', config.ortIntraOpThreads, maxThreads(), `4 threads per core on this machine's ${cores} cores`),
+    batch: boundedInteger(options.batch, 'options.batch', 1, MAX_BATCH, 'frames per inference'),
     detect: resolveDetectOptions(options.detect),
   };
 }

@@ -89,9 +89,12 @@ async function measure(fp32: Detector, int8: Detector, signal: AbortSignal | und
   return samples;
 }
 
-/** The choice between the two timed models: INT8 only when it passes the check and measures faster. Exported for its tests. */
-export function decide(fp32Ms: number, int8Ms: number, int8Result: Pick<Int8EngineResult, 'quantization'>): Pick<PrecisionMeasurement, 'chosen' | 'why' | 'ratio'> {
-  const { agreement } = int8Result.quantization;
+/** The choice from the two medians and the INT8 model's accuracy check: the faster of those that pass. Exported for its tests. */
+export function decidePrecision(
+  fp32Ms: number,
+  int8Ms: number,
+  agreement: { passed: boolean; estimatedDrop: number; maxDrop: number | null },
+): Pick<PrecisionMeasurement, 'chosen' | 'why' | 'ratio'> {
   const ratio = int8Ms / fp32Ms;
   const check = `estimated mAP drop ${agreement.estimatedDrop.toFixed(4)}${agreement.maxDrop === null ? '' : ` (max ${agreement.maxDrop})`}`;
   if (!agreement.passed) return { ratio, chosen: 'fp32', why: `INT8 failed the label-free accuracy check (${check}), so FP32 is served whatever the timings` };
@@ -175,7 +178,7 @@ async function measureBoth(request: PrecisionChoiceRequest, int8: Int8EngineResu
         runsPerRound: TIMING.runsPerRound,
         fp32: { medianMs: fp32Ms, inferencePrecision: session.inferencePrecision ?? null },
         int8: { medianMs: int8Ms, passed: agreement.passed, estimatedDrop: agreement.estimatedDrop, maxDrop: agreement.maxDrop },
-        ...decide(fp32Ms, int8Ms, int8),
+        ...decidePrecision(fp32Ms, int8Ms, agreement),
         measuredAt: new Date().toISOString(),
       };
     } finally {

@@ -36,6 +36,12 @@ export interface EngineOptions extends Int8EngineOptions, Partial<BackendOptions
   concurrency?: number;
   /** CPU threads one inference may use (default: all cores divided by concurrency; at most 4 per core). */
   threads?: number;
+  /**
+   * Most frames one inference may take (default 1, at most 64), for `engine.detectBatch()` and the
+   * video pipeline's `batch`. Above 1, a model exported with batch 1 is opened with a dynamic batch
+   * dimension (lib/onnx/dynamic-batch.ts; refused with ERR_MODEL where the graph mixes the batch).
+   */
+  batch?: number;
   /** Defaults for every detect() call. */
   detect?: DetectOptions;
 }
@@ -59,6 +65,8 @@ export interface EngineInfo {
   preprocess: PreprocessSpec;
   labels: readonly string[];
   concurrency: number;
+  /** Most frames one inference takes (`batch`, default 1). */
+  batch: number;
   /** Why this backend and this interpretation of the model were chosen, in words. */
   reasons: { backend: string; model: string; precision: string; quantization?: string };
   /** Present when this engine quantized a float model (precision 'int8' with a calibrator), or loaded that result from the cache. */
@@ -71,6 +79,12 @@ export interface Engine {
   readonly info: EngineInfo;
   /** Detect objects in one frame: boxes in the frame's own pixel coordinates. */
   detect: Detector['detect'];
+  /**
+   * Detect objects in several frames, `info.batch` frames per inference (the last inference takes
+   * the rest); one detection list per frame, in order. With batch 1 the frames run one per call,
+   * concurrently through the engine's `concurrency`.
+   */
+  detectBatch: Detector['detectBatch'];
   /** Run the model on raw tensors: inputs by name (or one typed array for a one-input model). */
   infer: Detector['infer'];
   /** Wait for in-flight calls, then free the runtime; later calls reject with ERR_DISPOSED. */

@@ -11,7 +11,7 @@ import type { Engine } from '../engine';
 /** What evaluation needs of an engine: its detect() and its class names. */
 export type EvaluatedEngine = Pick<Engine, 'detect'> & { info: Pick<Engine['info'], 'labels'> };
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkBounded, checkKnownKeys } from '../util/option-keys';
+import { checkBounded, checkKnownKeys, optionKeys } from '../util/option-keys';
 import { decodeImage } from '../image/decode';
 import { categoryIdsByIndex, evaluate, toCocoDetections, type CocoDataset, type CocoDetection, type CocoMetrics } from './coco';
 
@@ -33,7 +33,13 @@ export interface EngineEvaluation {
   images: number;
 }
 
-const EVALUATE_KEYS: readonly (keyof EvaluateEngineOptions)[] = ['imagesDir', 'dataset', 'detectOptions', 'limit', 'onProgress'];
+const EVALUATE_KEYS = optionKeys<EvaluateEngineOptions>({
+  imagesDir: true,
+  dataset: true,
+  detectOptions: true,
+  limit: true,
+  onProgress: true,
+});
 
 export async function evaluateEngine(engine: EvaluatedEngine, options: EvaluateEngineOptions): Promise<EngineEvaluation> {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'evaluateEngine(engine, options)', options);

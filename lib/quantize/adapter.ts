@@ -10,6 +10,7 @@ import type { OnnxModel } from '../onnx/model';
 import type { ActivationGrid, BiasCorrectionMode } from './bias-correction';
 import type { CandidateModel } from './candidate';
 import type { StatisticsSession } from './collect';
+import type { EqualizeOptions } from './equalize';
 import type { IgnoredScope, Placement } from './placement';
 import type { ActivationPlan, QuantizationPlan } from './plan';
 
@@ -62,6 +63,10 @@ export interface QuantizerAdapter {
     biasCorrection: BiasCorrectionMode;
     /** Calibrate on at most this many frames (undefined: all the calibrator gives). */
     subsetSize?: number;
+    /** Run the speed search after the accuracy search (lib/quantize/speed-search.ts) unless the caller says. */
+    speedSearch?: boolean;
+    /** Equalization thresholds and choices unless the caller gives its own (equalize.ts). */
+    equalize?: EqualizeOptions;
   };
   /** The tool and version that make the artefact (e.g. 'onnxruntime 1.30.0'): part of the INT8 cache key. */
   id(): Promise<string>;

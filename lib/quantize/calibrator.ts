@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
 import { abortError as abortErrorOf, Int8DetectError, invalidArgument } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import { listImages } from '../util/files';
 import { isRawFrame, validateRawFrame, type FrameInput, type RawFrame } from '../image/frame';
 import { decodeImage } from '../image/decode';
@@ -129,7 +129,16 @@ interface ResolvedOptions {
   onWarning: ((message: string) => void) | undefined;
 }
 
-const CALIBRATOR_OPTION_KEYS: readonly (keyof CalibratorOptions)[] = ['preprocess', 'inputName', 'batchSize', 'limit', 'shuffleSeed', 'signal', 'onProgress', 'onWarning'];
+const CALIBRATOR_OPTION_KEYS = optionKeys<CalibratorOptions>({
+  preprocess: true,
+  inputName: true,
+  batchSize: true,
+  limit: true,
+  shuffleSeed: true,
+  signal: true,
+  onProgress: true,
+  onWarning: true,
+});
 
 function resolveOptions(options: CalibratorOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'calibrator options', options);

@@ -50,6 +50,12 @@ export interface EqualizeOptions {
   minRangeRatio?: number;
   /** SmoothQuant's migration strength for dense readers of the product (default 0.5). */
   alpha?: number;
+  /**
+   * How a product read only by depthwise convs is equalized: 'own-range' (default: by its own
+   * channel ranges) or 'input-factors' (by the conv output's factors s1, so x * sigmoid(x) / s2 is
+   * x_eq * sigmoid(x) and ONNX Runtime's INT8 SiLU needs no rescaling pass: lower-equalized-silu.ts).
+   */
+  depthwiseProduct?: 'own-range' | 'input-factors';
 }
 
 const groupOf = (node: OnnxNode) => intAttribute(node, 'group', 1);
@@ -180,7 +186,7 @@ export function equalizeChains(
       let s2: Float32Array;
       if (dense.length === 0) {
         productAlpha = 1;
-        s2 = Float32Array.from(productRanges, (r) => Math.max(r, widestProduct / 1024) / widestProduct);
+        s2 = options.depthwiseProduct === 'input-factors' ? Float32Array.from(s1) : Float32Array.from(productRanges, (r) => Math.max(r, widestProduct / 1024) / widestProduct);
       } else {
         productAlpha = alpha;
         const weightMax = new Float32Array(channels);

@@ -7,7 +7,7 @@
 import type { RawTensor } from '../runtimes/session';
 import { COCO_EVAL_DETECT_OPTIONS } from '../detect/coco-options';
 import type { Detection } from '../detect/types';
-import { Int8DetectError, throwIfAborted } from '../util/errors';
+import { Int8DetectError, invalidArgument, throwIfAborted } from '../util/errors';
 import { validateRawFrame, type RawFrame } from '../image/frame';
 import type { ArtefactEmitter } from './adapter';
 import { agreementMetrics, type FrameSize } from './agreement';
@@ -35,6 +35,8 @@ export interface MixedPrecisionTrial {
   agreement: number;
   agreementMap: number;
   estimatedDrop: number;
+  /** 90 % bootstrap interval of the estimated drop over the held-back frames. */
+  estimatedDropInterval?: [number, number];
   passed: boolean;
   /** The trial with every MAC-free activation (compute outputs) in float, when it did not pass. */
   macFree?: boolean;
@@ -71,9 +73,21 @@ export interface MixedPrecisionResult {
    * this says how noisy.
    */
   estimatedDropInterval: [number, number];
+  /** How a trial passed: its estimated drop, or the upper end of its interval, within maxDrop. */
+  decideBy: CheckDecision;
+  /** The chosen model passed by that rule. */
+  passed: boolean;
   macs: { int8: number; total: number };
   seconds: number;
 }
+
+/**
+ * 'upper' (default): a candidate passes when the upper end of its 90 % bootstrap interval is
+ * within maxDrop. On a few dozen held-back frames the point estimate is noisy both ways (32 frames
+ * estimated 0.76 points for yolox_nano's Q/DQ model where unseen images lost about 1), so the
+ * check asks for the drop to be small with some confidence. 'estimate': the point estimate alone.
+ */
+export type CheckDecision = 'upper' | 'estimate';
 
 export interface MixedPrecisionOptions {
   plan: QuantizationPlan;
@@ -88,6 +102,8 @@ export interface MixedPrecisionOptions {
   sensitivityFrames?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { phase: 'reference' | 'sensitivity' | 'search'; done: number; total: number }) => void;
+  /** How a trial passes (default 'upper'). */
+  decideBy?: CheckDecision;
 }
 
 /** Runs `use` on the candidate with `keepFloat` in float, then releases the candidate. */
@@ -171,6 +187,8 @@ function shiftFrame(frame: RawFrame): RawFrame {
 export async function searchMixedPrecision(options: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
   const started = Date.now();
   const maxDrop = options.maxDrop ?? 0.01;
+  const decideBy = options.decideBy ?? 'upper';
+  if (decideBy !== 'upper' && decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.decideBy', decideBy);
   const { heldBack, plan, emitter, open } = options;
   const sensitivityFrames = Math.min(options.sensitivityFrames ?? 8, heldBack.frames.length);
   const sensitivitySet: HeldBackSet = { frames: heldBack.frames.slice(0, sensitivityFrames), tensors: heldBack.tensors.slice(0, sensitivityFrames) };
@@ -197,7 +215,9 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
     const metrics = agreementMetrics(referenceDetections, detections, heldBack.frames, numClasses);
     trialDetections.set(k, detections);
     const drop = estimatedDrop(metrics.AP50, floor);
-    const result = { keptFloat: k, agreement: metrics.AP50, agreementMap: metrics.mAP, estimatedDrop: drop, passed: drop <= maxDrop };
+    const interval = decideBy === 'upper' ? bootstrapDropInterval(referenceDetections, detections, floorDetections, heldBack.frames, numClasses) : undefined;
+    const passed = interval ? interval[1] <= maxDrop : drop <= maxDrop;
+    const result = { keptFloat: k, agreement: metrics.AP50, agreementMap: metrics.mAP, estimatedDrop: drop, ...(interval ? { estimatedDropInterval: interval } : {}), passed };
     trials.set(k, result);
     return result;
   };
@@ -257,7 +277,9 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
     trials: [...trials.values(), ...(freeTrial && pool === activations ? [freeTrial] : [])].sort((a, b) => a.keptFloat - b.keptFloat),
     agreement: { allInt8: allInt8.agreement, chosen: chosen.agreement, floor },
     estimatedDrop: chosen.estimatedDrop,
-    estimatedDropInterval: bootstrapDropInterval(referenceDetections, trialDetections.get(chosen.keptFloat) ?? [], floorDetections, heldBack.frames, numClasses),
+    estimatedDropInterval: chosen.estimatedDropInterval ?? bootstrapDropInterval(referenceDetections, trialDetections.get(chosen.keptFloat) ?? [], floorDetections, heldBack.frames, numClasses),
+    decideBy,
+    passed: chosen.passed,
     macs: emitter.macs(keep),
     seconds: (Date.now() - started) / 1000,
   };

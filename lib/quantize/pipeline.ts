@@ -21,14 +21,15 @@ import { limitCalibrator } from './calibrator';
 import { prepareHeldBack, type HeldBackSet, type OpenCandidate } from './candidate';
 import { collectStatistics, type CollectedStatistics } from './collect';
 import type { EqualizedChain } from './equalize';
-import { searchMixedPrecision, type MixedPrecisionResult } from './mixed-precision';
+import { searchMixedPrecision, type CheckDecision, type MixedPrecisionResult } from './mixed-precision';
+import { searchSpeed, type SpeedSearchResult, type SpeedSearchSettings } from './speed-search';
 import type { IgnoredScope } from './placement';
 import { buildPlan, checkPlanOptions, type MethodChoice, type QuantizationPlan } from './plan';
 import type { ActivationMode } from './qparams';
 import { checkBiasCorrection, correctActivationBias, equalizeForCalibration, type EqualizeSetting } from './steps';
 import type { Calibrator } from './types';
 
-export type QuantizePhase = 'equalize' | 'collect' | 'plan' | 'bias' | 'reference' | 'sensitivity' | 'search' | 'emit';
+export type QuantizePhase = 'equalize' | 'collect' | 'plan' | 'bias' | 'reference' | 'sensitivity' | 'search' | 'speed' | 'emit';
 
 /** The one progress report of quantization: frames calibrated ('collect'), tensors ranked ('sensitivity'), trials run ('search'). */
 export interface QuantizeProgress {
@@ -70,8 +71,16 @@ export interface CheckOptions {
   maxDrop?: number;
   /** false: run the check but keep every activation in INT8. Default true. */
   search?: boolean;
+  /**
+   * After the accuracy search, try kernel families (depthwise, 1x1, k x k convolutions...) in float
+   * and keep those that make the artefact measurably faster on this device (speed-search.ts).
+   * Default: the adapter's (on for OpenVINO).
+   */
+  speed?: boolean | SpeedSearchSettings;
   /** Opens a candidate on the artefact's runtime with the float model's detector. */
   open: OpenCandidate;
+  /** How a candidate passes: the upper end of its 90 % interval within maxDrop ('upper', default), or the estimate. */
+  decideBy?: CheckDecision;
 }
 
 export interface QuantizeRequest extends QuantizeSettings {
@@ -98,8 +107,10 @@ export interface QuantizeOutcome {
   /** The float model as given. */
   inputBytes: Uint8Array;
   equalized: EqualizedChain[];
-  /** Activations kept in float by the search, most sensitive first. */
+  /** Tensors emitted in float: the accuracy search's activations (most sensitive first), then those the speed search added. */
   keepFloat: string[];
+  /** The speed search, where it ran. */
+  speed?: SpeedSearchResult;
   /** The check and the search; undefined when there was no check (no held-back frames, or nothing quantized). */
   search: MixedPrecisionResult | undefined;
   /** Multiply-accumulates per frame in INT8 on the target runtime, and in all. */
@@ -154,7 +165,11 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
     {
       calibrator: request.calibrator,
       openSession: adapter.equalizationSession(threads),
-      ...(request.equalize !== undefined ? { equalize: request.equalize } : {}),
+      ...(request.equalize !== undefined
+        ? { equalize: request.equalize === true && adapter.defaults.equalize ? adapter.defaults.equalize : typeof request.equalize === 'object' ? { ...adapter.defaults.equalize, ...request.equalize } : request.equalize }
+        : adapter.defaults.equalize
+          ? { equalize: adapter.defaults.equalize }
+          : {}),
       ...(signal ? { signal } : {}),
       onStart: () => onProgress?.({ phase: 'equalize' }),
     },
@@ -202,15 +217,35 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
         emitter,
         open: request.check.open,
         maxDrop: search ? maxDrop : Number.POSITIVE_INFINITY,
+        ...(request.check.decideBy ? { decideBy: request.check.decideBy } : {}),
         ...(signal ? { signal } : {}),
         onProgress: (p) => onProgress?.(p),
       });
     }
     throwIfAborted(signal, 'Quantization');
 
+    // 5b. speed: kernel families whose INT8 runs slower on this device go back to float.
+    let speed: SpeedSearchResult | undefined;
+    const speedSetting = request.check?.speed ?? adapter.defaults.speedSearch ?? false;
+    if (request.check && result && heldBack && speedSetting !== false) {
+      onProgress?.({ phase: 'speed', done: 0 });
+      speed = await searchSpeed({
+        ...(typeof speedSetting === 'object' ? speedSetting : {}),
+        model,
+        plan,
+        emitter,
+        open: request.check.open,
+        input: heldBack.tensors[0],
+        keepFloat: result.keepFloat,
+        ...(signal ? { signal } : {}),
+        onProgress: (done, total) => onProgress?.({ phase: 'speed', done, total }),
+      });
+    }
+    throwIfAborted(signal, 'Quantization');
+
     // 6. emit: the artefact with what the search kept in float.
     onProgress?.({ phase: 'emit' });
-    const keepFloat = result?.keepFloat ?? [];
+    const keepFloat = speed?.keepFloat ?? result?.keepFloat ?? [];
     const keep = new Set(keepFloat);
     const artefact = await emitter.emit(keep);
     const macs = emitter.macs(keep);
@@ -227,10 +262,11 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
       equalized,
       keepFloat,
       search: result,
+      ...(speed ? { speed } : {}),
       macs: { ...macs, int8Fraction: macs.total > 0 ? macs.int8 / macs.total : 0 },
       heldBack: heldBack ? { ...heldBack, shared } : undefined,
       maxDrop: result && search ? maxDrop : null,
-      passed: result ? result.estimatedDrop <= maxDrop : true,
+      passed: result ? (search ? result.passed : result.estimatedDrop <= maxDrop) : true,
       warnings,
       seconds: (Date.now() - started) / 1000,
     };

@@ -42,6 +42,11 @@ export interface ActivationSite {
   /** The node that writes the tensor ('' for a graph input). */
   producer: string;
   reason: string;
+  /**
+   * Take this other tensor's scale and zero point rather than a range of one's own (an op that
+   * only moves values, MaxPool or Resize, with the same grid in and out: placement-junctions.ts).
+   */
+  alignWith?: string;
 }
 
 export interface WeightSite {

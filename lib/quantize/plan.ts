@@ -50,6 +50,8 @@ export interface ActivationPlan {
   error: number;
   scale: number;
   zeroPoint: number;
+  /** The tensor whose grid this one shares (see ActivationSite.alignWith). */
+  alignedWith?: string;
 }
 
 export interface WeightPlan {
@@ -184,6 +186,20 @@ export function buildPlan(
     if (!stats) throw new Int8DetectError('ERR_ARGUMENT', `No statistics were collected for tensor '${site.tensor}'; collect them with the same placement`);
     return { name: site.tensor, kind: 'activation', producer: site.producer, consumers: site.consumers, reason: site.reason, ...activationPlan(stats, method, mode) };
   });
+  // Aligned tensors take their partner's grid (chains of them follow it to its start).
+  const byName = new Map(activations.map((a) => [a.name, a]));
+  for (const [i, site] of placement.activations.entries()) {
+    let partner = site.alignWith === undefined ? undefined : byName.get(site.alignWith);
+    for (let hops = 0; partner && hops < 64; hops++) {
+      const next = placement.activations.find((s) => s.tensor === partner!.name)?.alignWith;
+      if (next === undefined || !byName.has(next)) break;
+      partner = byName.get(next);
+    }
+    if (!partner) continue;
+    const own = activations[i];
+    activations[i] = { ...own, method: partner.method, range: partner.range, error: partner.error, scale: partner.scale, zeroPoint: partner.zeroPoint, alignedWith: partner.name };
+    byName.set(own.name, activations[i]);
+  }
   const imageReaders = nodesReadingModelInput(model, index);
   const weights: WeightPlan[] = placement.weights.map((site) => {
     const tensor = index.initializers.get(site.tensor)!;

@@ -110,6 +110,11 @@ export interface BackendDescriptor<Name extends BackendName = BackendName> {
   statisticsSession?(threads: number): StatisticsSessionOpener;
   /** Its option group as command-line flags. */
   readonly cli?: BackendCliFlags<BackendOptionsByName[Name]>;
+  /**
+   * Where the device's default float precision may not be FP32 (OpenVINO: BF16 on CPUs that have
+   * it), the option group that forces FP32; `bench --compare` times both.
+   */
+  readonly fullFloatSettings?: BackendOptionsByName[Name];
   /** How `int8-detect build-native` builds its native module from source, where it has one. */
   readonly nativeBuild?: NativeBuildRecipe;
 }

@@ -71,6 +71,8 @@ export interface DetectorSettings {
   /** CPU threads per run (0: the backend's choice). */
   threads?: number;
   overrides?: ModelOverrides;
+  /** Most frames per run (default 1): above 1 the model opens with a dynamic batch dimension. */
+  batch?: number;
   /** The backend's own option group. */
   settings?: BackendOptionsByName[keyof BackendOptionsByName];
 }
@@ -90,6 +92,7 @@ export async function openSessionWithProfile(
     concurrency: options.concurrency ?? 1,
     threads: options.threads ?? config.ortIntraOpThreads,
     cacheDir: config.cacheDir,
+    ...(options.batch !== undefined && options.batch > 1 ? { batch: options.batch } : {}),
     ...(options.settings !== undefined ? { settings: options.settings as never } : {}),
   });
   try {

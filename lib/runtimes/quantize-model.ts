@@ -32,6 +32,10 @@ export interface QuantizeModelOptions extends QuantizeSettings {
   maxDrop?: number;
   /** false: check, but keep every activation in INT8 (no mixed-precision search). Default true. */
   search?: boolean;
+  /** The speed search after the accuracy search (default: the adapter's; on for OpenVINO). */
+  speed?: CheckOptions['speed'];
+  /** How the check passes a candidate (default 'upper': the upper end of its 90 % interval). */
+  decideBy?: CheckOptions['decideBy'];
   /** How candidates read the model: family, labels, preprocessing overrides. */
   overrides?: ModelOverrides;
   /** CPU threads for statistics and candidates (0 or absent: the runtime's choice). */
@@ -73,7 +77,7 @@ export async function quantizeModelFor(descriptor: BackendDescriptor, options: Q
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'quantizeModel(options)', options);
   const adapter = quantizerOf(descriptor);
   const bytes = await readBytes(options.model);
-  const { model: _model, heldBack, heldBackShared, maxDrop, search, overrides, ...settings } = options;
+  const { model: _model, heldBack, heldBackShared, maxDrop, search, speed, decideBy, overrides, ...settings } = options;
   void _model;
   const detector: DetectorSettings = { ...(overrides ? { overrides } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) };
   // Only the check needs the model read as a detector: a model of any other kind still quantizes.
@@ -88,6 +92,8 @@ export async function quantizeModelFor(descriptor: BackendDescriptor, options: Q
           ...(heldBackShared !== undefined ? { shared: heldBackShared } : {}),
           ...(maxDrop !== undefined ? { maxDrop } : {}),
           ...(search !== undefined ? { search } : {}),
+          ...(speed !== undefined ? { speed } : {}),
+          ...(decideBy !== undefined ? { decideBy } : {}),
         };
   const outcome = await quantizePostTraining({ ...settings, model: bytes, adapter, ...(check ? { check } : {}) });
   return { ...outcome, backend: descriptor.name, bytes: outcome.artefact.bytes, ...(preprocess ? { preprocess } : {}), detector };

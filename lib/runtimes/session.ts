@@ -72,6 +72,8 @@ export interface BackendOpenOptions {
   threads: number;
   /** Where the backend may keep compiled engines and caches. */
   cacheDir: string;
+  /** Most frames one run takes (default 1); above 1 the backend gives a batch-1 model a dynamic batch dimension. */
+  batch?: number;
 }
 
 /** One layer's profiling counters, summed over runs (OpenVINO's PERF_COUNT). */

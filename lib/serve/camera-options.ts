@@ -3,7 +3,7 @@
  * Messages never repeat the URL: it may hold credentials.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import type { TrackerOptions } from '../video/tracking/byte-tracker';
 import { validateGeometry } from '../video/tracking/stream-analytics';
 import type { CameraOptions } from './types';
@@ -78,9 +78,9 @@ export interface CameraContext {
 }
 
 /** Every key of CameraOptions: a misspelt one ('zone' for 'zones') is refused, not ignored. */
-const CAMERA_KEYS = Object.keys({
-  url: 0, id: 0, model: 0, maxFps: 0, classes: 0, zones: 0, lines: 0, coordinates: 0, tracker: 0, detect: 0, rtspTransport: 0, realtime: 0,
-} satisfies Record<keyof CameraOptions, 0>);
+const CAMERA_KEYS = optionKeys<CameraOptions>({
+  url: true, id: true, model: true, maxFps: true, classes: true, zones: true, lines: true, coordinates: true, tracker: true, detect: true, rtspTransport: true, realtime: true,
+});
 
 export function resolveCamera(camera: CameraOptions, context: CameraContext): ResolvedCamera {
   const { where } = context;

@@ -12,7 +12,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import { redactUrl } from '../video/redact';
 import { requireToken } from './auth';
 import type { CameraStream } from './camera-stream';
@@ -75,10 +75,10 @@ function resolveLimits(limits: ServerLimits | undefined): ResolvedLimits {
 }
 
 /** Every key of ServerOptions: a misspelt one ('camera' for 'cameras') is refused, not ignored. */
-const SERVER_KEYS = Object.keys({
-  models: 0, model: 0, engine: 0, backend: 0, cameras: 0, host: 0, port: 0, token: 0, protectMetrics: 0, cors: 0,
-  allowFileSources: 0, webhooks: 0, limits: 0, liveFps: 0, logger: 0, app: 0, prefix: 0, ffmpegPath: 0,
-} satisfies Record<keyof ServerOptions, 0>);
+const SERVER_KEYS = optionKeys<ServerOptions>({
+  models: true, model: true, engine: true, backend: true, cameras: true, host: true, port: true, token: true, protectMetrics: true, cors: true,
+  allowFileSources: true, webhooks: true, limits: true, liveFps: true, logger: true, app: true, prefix: true, ffmpegPath: true,
+});
 
 function checkOptions(options: ServerOptions): void {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'createServer(options)', options);

@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { invalidArgument } from '../util/errors';
-import { checkKnownKeys } from '../util/option-keys';
+import { checkKnownKeys, optionKeys } from '../util/option-keys';
 import { redactUrl } from '../video/redact';
 import type { EventBus } from './event-bus';
 import type { ServerMetrics } from './metrics';
@@ -25,7 +25,7 @@ interface ResolvedWebhook {
 }
 
 /** Every key of WebhookOptions: a misspelt one ('retry' for 'retries') is refused, not ignored. */
-const WEBHOOK_KEYS = Object.keys({ url: 0, events: 0, retries: 0, backoffMs: 0, timeoutMs: 0, headers: 0 } satisfies Record<keyof WebhookOptions, 0>);
+const WEBHOOK_KEYS = optionKeys<WebhookOptions>({ url: true, events: true, retries: true, backoffMs: true, timeoutMs: true, headers: true });
 
 export function resolveWebhook(options: WebhookOptions, where: string): ResolvedWebhook {
   if (typeof options !== 'object' || options === null) throw invalidArgument('a webhook { url, events?, retries? }', where, options);

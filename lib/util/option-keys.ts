@@ -31,6 +31,15 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 }
 
 /**
+ * The keys of an options type, written as an object literal so that the compiler refuses the list
+ * when the type gains a key it lacks (a new option refused as unknown at run time) or when it names
+ * a key the type does not have.
+ */
+export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.keys(keys);
+}
+
+/**
  * Throws ERR_ARGUMENT for the first key of `options` that is not in `known`, naming the closest
  * known one. `path` prefixes the key in the error's `option` ('sources[0].' gives
  * 'sources[0].ffmpegPth'), so the CLI can tell which option it is about.

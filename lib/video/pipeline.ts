@@ -8,12 +8,12 @@
  * pool, so when frames must be dropped they are dropped evenly.
  */
 import { cpus } from 'node:os';
-import type { DetectOptions } from '../detect/types';
+import type { Detection, DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
 import { resolveDetectOptions } from '../detect/postprocess';
 import { invalidArgument } from '../util/errors';
 import { InFlight } from '../util/in-flight';
-import { checkBounded, checkKnownKeys } from '../util/option-keys';
+import { checkBounded, checkKnownKeys, optionKeys } from '../util/option-keys';
 import { checkSourceOptions } from './source-options';
 import { FramePool } from './frame-assembler';
 import { VideoSource } from './source';
@@ -33,7 +33,16 @@ import type {
 
 export type DropPolicy = 'latest' | 'keep-all';
 
-const PIPELINE_KEYS: readonly (keyof PipelineOptions)[] = ['engine', 'sources', 'dropPolicy', 'queueSize', 'maxFps', 'batch', 'statsIntervalMs', 'detect'];
+const PIPELINE_KEYS = optionKeys<PipelineOptions>({
+  engine: true,
+  sources: true,
+  dropPolicy: true,
+  queueSize: true,
+  maxFps: true,
+  batch: true,
+  statsIntervalMs: true,
+  detect: true,
+});
 const MAX_QUEUE_SIZE = 1000;
 const MAX_FPS = 1000;
 const MAX_BATCH = 256;
@@ -52,9 +61,10 @@ export interface PipelineOptions {
    */
   maxFps?: number;
   /**
-   * Frames from several streams in one inference, where the model's batch dimension allows it.
-   * The Engine runs one frame per call today, so frames go through its request pool (options
-   * `concurrency` of createEngine) concurrently instead; `pipeline.info.batching` says so.
+   * Frames from several streams in one inference (engine.detectBatch), up to this many, at most
+   * the engine's own `batch` (createEngine({ batch })). A batch takes the frames waiting when an
+   * inference can start, one per stream in turn; it never waits for more, so a frame does not go
+   * stale for the sake of a full batch. `pipeline.info.batching` says what was set up.
    */
   batch?: number;
   /** How often the `stats` event fires (default 1000 ms; 0: never). */
@@ -105,6 +115,8 @@ export interface PipelineInfo {
   streams: Array<{ id: string; url: string; policy: DropPolicy; queueSize: number }>;
   /** Inferences in flight at most (the engine's concurrency, plus one being preprocessed). */
   inFlight: number;
+  /** Most frames per inference: the `batch` asked, bounded by the engine's own. */
+  batch: number;
   batching: string;
 }
 
@@ -114,6 +126,8 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   private readonly engine: Engine;
   private readonly detectOptions: DetectOptions | undefined;
   private readonly maxInFlight: number;
+  /** Frames per inference (1: engine.detect per frame). */
+  private readonly batch: number;
   private readonly minIntervalMs: number;
   private readonly pool = new FramePool();
   private readonly cores = Math.max(1, cpus().length);
@@ -185,17 +199,21 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     // frame is kept, one more is in flight so that preprocessing overlaps inference.
     const latestOnly = allLatest || this.streams.every((s) => s.policy === 'latest');
     this.maxInFlight = engine.info.concurrency + (latestOnly ? 0 : 1);
-    const batchDim = engine.info.model.inputs[0]?.dims[0];
     const requested = options.batch ?? 1;
+    const engineBatch = engine.info.batch ?? 1;
+    this.batch = Math.max(1, Math.min(requested, engineBatch));
     this.info = {
       streams: this.streams.map((s) => ({ id: s.source.id, url: s.source.url, policy: s.policy, queueSize: s.capacity })),
       inFlight: this.maxInFlight,
+      batch: this.batch,
       batching:
         requested <= 1
           ? `one frame per inference, up to ${this.maxInFlight} in flight through the engine's request pool`
-          : typeof batchDim === 'number' && batchDim === 1
-            ? `batch ${requested} asked, but the model's batch dimension is fixed at 1: frames run concurrently through the engine's request pool (${this.maxInFlight} in flight)`
-            : `batch ${requested} asked; the Engine runs one frame per call, so frames run concurrently through its request pool (${this.maxInFlight} in flight)`,
+          : this.batch === requested
+            ? `up to ${this.batch} frames per inference (the frames waiting, one per stream in turn), up to ${this.maxInFlight} inferences in flight`
+            : `batch ${requested} asked, but the engine takes ${engineBatch} frame${engineBatch === 1 ? '' : 's'} per inference (createEngine({ batch })): ` +
+              (this.batch > 1 ? `up to ${this.batch} frames per inference` : `one frame per inference`) +
+              `, up to ${this.maxInFlight} in flight`,
     };
 
     const interval = options.statsIntervalMs ?? 1000;
@@ -322,15 +340,58 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
 
   private schedule(): void {
     while (this.running.size < this.maxInFlight && !this.disposed) {
-      const stream = this.takeTurn();
-      if (!stream) return;
-      const item = stream.queue.shift()!;
-      if (stream.paused && stream.queue.length <= stream.capacity >> 1) {
-        stream.paused = false;
-        stream.source.resume();
+      const batch: { stream: Stream; item: Queued }[] = [];
+      while (batch.length < this.batch) {
+        const stream = this.takeTurn();
+        if (!stream) break;
+        const item = stream.queue.shift()!;
+        if (stream.paused && stream.queue.length <= stream.capacity >> 1) {
+          stream.paused = false;
+          stream.source.resume();
+        }
+        batch.push({ stream, item });
       }
-      this.run(stream, item);
+      if (batch.length === 0) return;
+      if (batch.length === 1) this.run(batch[0].stream, batch[0].item);
+      else this.runBatch(batch);
     }
+  }
+
+  /** Frames of several streams in one inference; each outcome is delivered in its stream's order. */
+  private runBatch(batch: { stream: Stream; item: Queued }[]): void {
+    const entries = batch.map(({ stream, item }) => ({ stream, item, sequence: stream.dispatched++ }));
+    void this.running
+      .track(() =>
+        this.engine.detectBatch(entries.map((e) => e.item.frame), this.detectOptions).then(
+          (results) => entries.forEach((e, i) => this.delivered(e.stream, e.item, e.sequence, results[i])),
+          (err: unknown) => entries.forEach((e) => this.failed(e.stream, e.item, e.sequence, err)),
+        ),
+      )
+      .finally(() => {
+        this.schedule();
+        this.checkIdle();
+      });
+  }
+
+  private delivered(stream: Stream, item: Queued, sequence: number, detections: Detection[]): void {
+    const { frame } = item;
+    const latencyMs = Date.now() - frame.time;
+    stream.counters.processed(latencyMs);
+    // The event carries the frame's pixels: its buffer goes back to the pool only once delivered.
+    this.finishInOrder(stream, sequence, () => {
+      if (!this.disposed) {
+        this.safeEmit(stream, { stream: frame.stream, pts: frame.pts, time: frame.time, latencyMs, width: frame.width, height: frame.height, detections, frame });
+      }
+      item.release();
+    });
+  }
+
+  private failed(stream: Stream, item: Queued, sequence: number, err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.finishInOrder(stream, sequence, () => {
+      if (this.listenerCount('error') > 0) this.emit('error', { stream: item.frame.stream, url: stream.source.url, error, fatal: false });
+      item.release();
+    });
   }
 
   /** The next stream, in turn, that has a frame waiting. */
@@ -352,24 +413,8 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     void this.running
       .track(() =>
         this.engine.detect(frame, this.detectOptions).then(
-          (detections) => {
-            const latencyMs = Date.now() - frame.time;
-            stream.counters.processed(latencyMs);
-            // The event carries the frame's pixels: its buffer goes back to the pool only once delivered.
-            this.finishInOrder(stream, sequence, () => {
-              if (!this.disposed) {
-                this.safeEmit(stream, { stream: frame.stream, pts: frame.pts, time: frame.time, latencyMs, width: frame.width, height: frame.height, detections, frame });
-              }
-              item.release();
-            });
-          },
-          (err: unknown) => {
-            const error = err instanceof Error ? err : new Error(String(err));
-            this.finishInOrder(stream, sequence, () => {
-              if (this.listenerCount('error') > 0) this.emit('error', { stream: frame.stream, url: stream.source.url, error, fatal: false });
-              item.release();
-            });
-          },
+          (detections) => this.delivered(stream, item, sequence, detections),
+          (err: unknown) => this.failed(stream, item, sequence, err),
         ),
       )
       .finally(() => {

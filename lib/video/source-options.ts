@@ -1,26 +1,26 @@
 /** Validation of one source's options: known keys only, values of the right kind and within bounds. */
 import { invalidArgument } from '../util/errors';
-import { checkBounded, checkKnownKeys } from '../util/option-keys';
+import { checkBounded, checkKnownKeys, optionKeys } from '../util/option-keys';
 import type { SourceOptions } from './types';
 
-const SOURCE_KEYS: readonly (keyof SourceOptions)[] = [
-  'url',
-  'id',
-  'decoder',
-  'ffmpegPath',
-  'gstLaunchPath',
-  'gstDecoder',
-  'rtspTransport',
-  'format',
-  'hwaccel',
-  'realtime',
-  'inputArgs',
-  'connectTimeoutMs',
-  'stallTimeoutMs',
-  'maxRetries',
-  'backoffInitialMs',
-  'backoffMaxMs',
-];
+const SOURCE_KEYS = optionKeys<SourceOptions>({
+  url: true,
+  id: true,
+  decoder: true,
+  ffmpegPath: true,
+  gstLaunchPath: true,
+  gstDecoder: true,
+  rtspTransport: true,
+  format: true,
+  hwaccel: true,
+  realtime: true,
+  inputArgs: true,
+  connectTimeoutMs: true,
+  stallTimeoutMs: true,
+  maxRetries: true,
+  backoffInitialMs: true,
+  backoffMaxMs: true,
+});
 
 /** A day: longer timeouts and delays than this are a unit mistake (seconds given as ms x 1000...). */
 const MAX_MS = 86_400_000;

@@ -10,6 +10,7 @@ import type { RawFrame } from '../../image/frame';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../progress';
+import { formatCompare, runBatchSizes, runCompare } from './bench-compare';
 
 /** Frames decoded once, at the bench size, so decoding is not part of what is timed. */
 async function loadFrames(source: string | undefined, width: number, height: number, count: number): Promise<RawFrame[]> {
@@ -68,6 +69,12 @@ ${engineFlagsHelp}
       --frames N           how many images to cycle through (default 8)
       --width W            frame width (default 640)
       --height H           frame height (default 480)
+      --compare            FP32, the device's default precision and INT8 on every available backend (or
+                           the one --backend names), raw inference timed in interleaved rounds, with ratios
+      --int8 PATH          with --compare: an INT8 model (Q/DQ ONNX, OpenVINO IR .xml; repeatable)
+      --calib DIR          with --compare: quantize the model for each backend that has no --int8 file
+                           (createEngine's INT8 flow, cached after the first run)
+      --batch LIST         frames per inference, e.g. 1,4,8: one engine per size, frames/s at each
       --json               print one JSON object with every figure
   -h, --help               show this help`,
   async run(argv) {
@@ -83,6 +90,10 @@ ${engineFlagsHelp}
         width: { type: 'string' },
         height: { type: 'string' },
         json: { type: 'boolean' },
+        compare: { type: 'boolean' },
+        int8: { type: 'string', multiple: true },
+        calib: { type: 'string' },
+        batch: { type: 'string' },
       },
       false,
     );
@@ -94,6 +105,31 @@ ${engineFlagsHelp}
     const count = parseNumber(values.frames, '--frames', { integer: true, min: 1, max: 1000 }) ?? 8;
     const frames = await loadFrames(values.images as string | undefined, width, height, count);
     const engineOptions = engineOptionsFrom(values);
+    const batchSizes = values.batch === undefined ? undefined : String(values.batch).split(',').map((b) => parseNumber(b.trim(), '--batch', { integer: true, min: 1 })!);
+    if (values.compare || batchSizes) {
+      if (values.compare && batchSizes) throw new UsageError('--compare and --batch are separate tables: give one of them');
+      const int8Files = (values.int8 as string[] | undefined) ?? [];
+      if (!values.compare && (int8Files.length > 0 || values.calib !== undefined)) throw new UsageError('--int8 and --calib go with --compare');
+      const progress = new ProgressBar(values.compare ? 'compare' : 'batch', rounds);
+      const run = { frame: frames[0], iterations, rounds, onRound: (r: number) => progress.update(r), log: (line: string) => process.stderr.write(`${line}\n`) };
+      const table = values.compare ? await runCompare(engineOptions, int8Files, values.calib as string | undefined, run) : await runBatchSizes(engineOptions, batchSizes!, run);
+      progress.done();
+      const cpu = cpuInfo();
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify({ model: engineOptions.model, rounds, iterationsPerRound: iterations, rows: table.rows, cpu: { model: cpu.model, cores: cpu.cores, features: cpu.features, int8: cpu.int8Summary } })}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `model   ${String(engineOptions.model)}; ${rounds} interleaved rounds x ${iterations} calls of raw inference (medians; ratios per frame, within rounds)`,
+          `cpu     ${cpu.model}, ${cpu.cores} threads: ${cpu.int8Summary}`,
+          '',
+          formatCompare(table, table.rows[0].label),
+          '',
+        ].join('\n'),
+      );
+      return;
+    }
     const perfCounters = values['perf-counters'] === true;
     const engine = await createEngine(engineOptions);
     if (perfCounters && engine.perfCounters() === undefined) {

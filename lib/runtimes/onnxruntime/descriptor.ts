@@ -20,7 +20,7 @@ export const onnxRuntimeBackend: BackendDescriptor<'onnxruntime'> = {
   name: 'onnxruntime',
   title: 'ONNX Runtime',
   priority: 10,
-  capabilities: { embedded: true, buildsFromFloat: false, measuresPrecision: false },
+  capabilities: { embedded: true, buildsFromFloat: false, measuresPrecision: true },
   async probe() {
     try {
       return { available: true, version: onnxRuntimeVersion(), devices: ['cpu'] };

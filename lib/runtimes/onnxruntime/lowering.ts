@@ -1,17 +1,54 @@
 /**
- * What ONNX Runtime's CPU provider does not fuse by itself in a Q/DQ model: INT8 convolutions with
- * float outputs become ConvInteger (lib/onnx/lower-integer-conv.ts), SiLUs between INT8
- * convolutions its INT8 QLinearSigmoid and QLinearMul (lib/onnx/lower-int8-silu.ts). Applied when
- * a session opens; the portable file on disk keeps the standard Q/DQ form.
+ * The graph ONNX Runtime's CPU provider runs fastest, made from a Q/DQ model when a session opens
+ * (the portable file on disk keeps the standard Q/DQ form). Each rewrite is one the provider's own
+ * profile asked for (docs/quantization.md, "What ONNX Runtime gets on top"):
+ *
+ * 1. INT8 convolutions with float outputs become ConvInteger (lib/onnx/lower-integer-conv.ts);
+ * 2. channel-equalized SiLUs become a depthwise 1x1 QLinearConv + QLinearSigmoid + QLinearMul
+ *    (lib/onnx/lower-equalized-silu.ts) instead of five float passes with two per-channel Muls;
+ * 3. the other SiLUs between INT8 convolutions become QLinearSigmoid + QLinearMul
+ *    (lib/onnx/lower-int8-silu.ts);
+ * 4. a Focus stem becomes one SpaceToDepth (lib/onnx/lower-focus.ts, exact);
+ * 5. a Split between a DequantizeLinear and QuantizeLinears on the same grid splits the 8-bit
+ *    tensor (lib/onnx/lower-int8-split.ts; ONNX Runtime drops such pairs around MaxPool, Resize
+ *    and Slice itself, not around Split);
+ * 6. nodes left without readers are removed (lib/onnx/prune-dead-nodes.ts): ONNX Runtime runs them.
  */
+import { lowerEqualizedSilu } from '../../onnx/lower-equalized-silu';
+import { lowerFocus } from '../../onnx/lower-focus';
 import { lowerInt8Silu } from '../../onnx/lower-int8-silu';
+import { lowerInt8Split } from '../../onnx/lower-int8-split';
 import { lowerIntegerConvs } from '../../onnx/lower-integer-conv';
 import { decodeModel, encodeModel } from '../../onnx/model';
+import { pruneDeadNodes } from '../../onnx/prune-dead-nodes';
+
+/** What each rewrite changed, for tests and the report. */
+export interface OnnxRuntimeLowering {
+  bytes: Uint8Array;
+  integerConvs: number;
+  equalizedSilus: number;
+  int8Silus: number;
+  focus: number;
+  splits: number;
+  pruned: number;
+}
+
+/** The lowering with its counts; a model without Q/DQ passes through untouched, without being decoded. */
+export function lowerForOnnxRuntimeDetailed(bytes: Uint8Array): OnnxRuntimeLowering {
+  const none = { bytes, integerConvs: 0, equalizedSilus: 0, int8Silus: 0, focus: 0, splits: 0, pruned: 0 };
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return none;
+  const convs = lowerIntegerConvs(decodeModel(bytes));
+  const equalized = lowerEqualizedSilu(convs.model);
+  const silus = lowerInt8Silu(equalized.model);
+  const focus = lowerFocus(silus.model);
+  const splits = lowerInt8Split(focus.model);
+  const pruned = pruneDeadNodes(splits.model);
+  const counts = { integerConvs: convs.lowered.length, equalizedSilus: equalized.lowered.length, int8Silus: silus.lowered, focus: focus.lowered.length, splits: splits.lowered, pruned: pruned.removed };
+  const changed = Object.values(counts).some((n) => n > 0);
+  return { bytes: changed ? encodeModel(pruned.model) : bytes, ...counts };
+}
 
 /** The model ONNX Runtime should run; other models pass through untouched, without being decoded. */
 export function lowerForOnnxRuntime(bytes: Uint8Array): Uint8Array {
-  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return bytes;
-  const convs = lowerIntegerConvs(decodeModel(bytes));
-  const silus = lowerInt8Silu(convs.model);
-  return convs.lowered.length > 0 || silus.lowered > 0 ? encodeModel(silus.model) : bytes;
+  return lowerForOnnxRuntimeDetailed(bytes).bytes;
 }

@@ -7,6 +7,7 @@ import { raiseOpset } from '../../onnx/opset';
 import type { QuantizerAdapter } from '../../quantize/adapter';
 import { emitQdqModel, qdqGrid } from '../../quantize/emitters/qdq';
 import { placeQuantization } from '../../quantize/placement';
+import { addInt8Junctions } from '../../quantize/placement-junctions';
 import { macCounts } from '../../quantize/plan';
 import { onnxRuntimeStatisticsSession } from './statistics-session';
 import { onnxRuntimeVersion } from './version';
@@ -15,11 +16,14 @@ export const qdqQuantizer: QuantizerAdapter = {
   format: 'Q/DQ ONNX model',
   artefact: { extension: '.onnx', companions: [], opensFromPath: false },
   // Bias correction: no mode gained on both fixture models for Q/DQ (docs/quantization.md).
-  defaults: { biasCorrection: 'none' },
+  // A product read only by depthwise convs is equalized by its conv's own factors: ONNX Runtime's
+  // INT8 SiLU then needs no rescaling pass (lib/onnx/lower-equalized-silu.ts); exact either way.
+  defaults: { biasCorrection: 'none', equalize: { depthwiseProduct: 'input-factors' } },
   id: async () => `onnxruntime ${onnxRuntimeVersion()}`,
   // Q/DQ with a per-channel axis needs opset 13: refuse a model whose opset cannot be raised.
   checkModel: (model) => void raiseOpset(model, 13),
-  place: (model, options) => placeQuantization(model, options),
+  // Junctions between quantized convs (Concat, Add, MaxPool, Resize, Slice, Split) in INT8 too.
+  place: (model, options) => addInt8Junctions(model, placeQuantization(model, options)),
   statisticsSession: onnxRuntimeStatisticsSession,
   equalizationSession: onnxRuntimeStatisticsSession,
   grid: (activation, plan) => qdqGrid(activation, plan.activationMode),

@@ -12,6 +12,7 @@ import { Int8DetectError } from '../../util/errors';
 import { InFlight } from '../../util/in-flight';
 import { ItemPool } from '../../util/pool';
 import type { BackendOpenOptions, BackendSession, InputTensor, Precision, RunOptions, RunResult, TensorInfo } from '../session';
+import { batchDynamicBytes } from '../../onnx/dynamic-batch';
 import { lowerForOnnxRuntime } from './lowering';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
@@ -181,7 +182,7 @@ export async function openOnnxRuntimeSession(options: OnnxRuntimeSessionOptions)
   const concurrency = Math.max(1, options.concurrency);
   const threads = options.threads > 0 ? options.threads : Math.max(1, Math.floor(cores / concurrency));
   const init: WorkerInit = {
-    modelBytes: lowerForOnnxRuntime(options.modelBytes),
+    modelBytes: lowerForOnnxRuntime((options.batch ?? 1) > 1 ? batchDynamicBytes(options.modelBytes) : options.modelBytes),
     intraOpNumThreads: threads,
     enableProfiling: options.profileFilePrefix !== undefined,
     profileFilePrefix: options.profileFilePrefix,

@@ -6,6 +6,7 @@
  */
 import { openVinoNativeBuild } from './native-build';
 import { promises as fs } from 'node:fs';
+import { batchDynamicBytes } from '../../onnx/dynamic-batch';
 import { Int8DetectError } from '../../util/errors';
 import type { BackendDescriptor, Precision } from '../backend';
 import { describeExecGraph } from './exec-graph';
@@ -59,11 +60,19 @@ export const openVinoBackend: BackendDescriptor<'openvino'> = {
     const { addon, version } = await loadOpenVinoModule();
     const settings = resolveOpenVinoOptions(options.settings, { device: options.device, concurrency: options.concurrency, cacheDir: options.cacheDir });
     const ir = isOpenVinoIrPath(options.modelPath) && options.modelBytes.length === 0;
+    const batch = options.batch ?? 1;
+    if (batch > 1 && ir) {
+      throw new Int8DetectError(
+        'ERR_ARGUMENT',
+        `batch ${batch} needs a dynamic batch dimension, which ${options.modelPath} (an OpenVINO IR) does not have and which is not added to an IR here: give the ONNX model (OpenVINO then reads it with a dynamic batch), or batch 1`,
+      );
+    }
+    const modelBytes = batch > 1 ? batchDynamicBytes(options.modelBytes) : options.modelBytes;
     if (settings.cacheDir !== null) await fs.mkdir(settings.cacheDir, { recursive: true });
     let handle;
     try {
       handle = await addon.loadModel({
-        model: ir ? null : options.modelBytes,
+        model: ir ? null : modelBytes,
         modelPath: options.modelPath,
         device: settings.device,
         performanceHint: settings.performanceHint,
@@ -105,4 +114,5 @@ export const openVinoBackend: BackendDescriptor<'openvino'> = {
   quantizer: openVinoQuantizer,
   statisticsSession: openVinoStatisticsSession,
   cli: openVinoCliFlags,
+  fullFloatSettings: { inferencePrecision: 'f32' },
 };

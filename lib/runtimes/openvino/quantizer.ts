@@ -39,7 +39,8 @@ function weightOf(plan: QuantizationPlan): Map<string, string> {
 export const openVinoQuantizer: QuantizerAdapter = {
   format: 'OpenVINO FakeQuantize IR',
   artefact: { extension: '.xml', companions: ['.bin'], opensFromPath: true },
-  defaults: { biasCorrection: 'all', subsetSize: DEFAULT_SUBSET_SIZE },
+  // Speed search on: the INT8 kernel of a family (depthwise on AVX2) can be slower than f32 (docs/openvino.md).
+  defaults: { biasCorrection: 'all', subsetSize: DEFAULT_SUBSET_SIZE, speedSearch: true },
   id: async () => `openvino ${(await loadOpenVinoModule()).version} (FakeQuantize IR)`,
   place: (model, options) => placeOpenVinoQuantization(model, options),
   statisticsSession: openVinoStatisticsSession,

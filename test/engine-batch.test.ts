@@ -1,0 +1,95 @@
+/**
+ * engine.detectBatch(): several frames per inference (createEngine's `batch`), with the model
+ * given a dynamic batch dimension at load. The detections per frame equal detect()'s.
+ */
+import test from 'ava';
+import { createEngine } from '../lib/engine';
+import { listImages } from '../lib/util/files';
+import { Int8DetectError } from '../lib/util/errors';
+import type { Detection } from '../lib/detect/types';
+import { coco, models } from './helpers/fixtures';
+import { runtimeStatusSync } from './helpers/runtime-status';
+
+const openvino = runtimeStatusSync('openvino');
+const ovTest = openvino.loaded ? test : test.skip;
+if (!openvino.loaded) console.log(`engine-batch: OpenVINO tests skipped: ${openvino.reason}`);
+
+/** Same detections: same classes and scores within 1e-3, boxes within 0.05 pixel. */
+function assertSame(t: import('ava').ExecutionContext, a: Detection[], b: Detection[], what: string): void {
+  t.is(a.length, b.length, `${what}: ${a.length} against ${b.length} detections`);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    t.is(a[i].classId, b[i].classId, `${what}: detection ${i} class`);
+    t.true(Math.abs(a[i].score - b[i].score) < 1e-3, `${what}: detection ${i} score ${a[i].score} against ${b[i].score}`);
+    for (const k of ['x1', 'y1', 'x2', 'y2'] as const) t.true(Math.abs(a[i].box[k] - b[i].box[k]) < 0.05, `${what}: detection ${i} ${k}`);
+  }
+}
+
+test('onnxruntime: detectBatch with batch 4 gives, frame by frame, what detect() gives', async (t) => {
+  const files = (await listImages(coco.evalImages)).slice(0, 6);
+  const single = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime' });
+  const batched = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', batch: 4 });
+  try {
+    t.is(single.info.batch, 1);
+    t.is(batched.info.batch, 4);
+    t.is(batched.info.model.inputs[0].dims[0], 'batch', 'the session reads a dynamic batch');
+    const expected = await Promise.all(files.map((f) => single.detect(f)));
+    // 6 frames: one inference of 4, one of 2.
+    const got = await batched.detectBatch(files);
+    t.is(got.length, files.length);
+    t.true(expected.every((d) => d.length > 0));
+    got.forEach((d, i) => assertSame(t, d, expected[i], `frame ${i}`));
+    // A batch engine still detects one frame at a time, and detectBatch of one frame works.
+    assertSame(t, await batched.detect(files[0]), expected[0], 'detect() on the batch engine');
+    assertSame(t, (await batched.detectBatch([files[1]]))[0], expected[1], 'a batch of one');
+    t.deepEqual(await batched.detectBatch([]), []);
+    // With batch 1, detectBatch runs the frames one per call.
+    const one = await single.detectBatch(files.slice(0, 2));
+    one.forEach((d, i) => assertSame(t, d, expected[i], `batch-1 engine, frame ${i}`));
+  } finally {
+    await single.dispose();
+    await batched.dispose();
+  }
+});
+
+test('onnxruntime: yolov8n with batch 2, and calls in flight at once', async (t) => {
+  const files = (await listImages(coco.evalImages)).slice(6, 10);
+  const single = await createEngine({ model: models.yolov8n, backend: 'onnxruntime' });
+  const batched = await createEngine({ model: models.yolov8n, backend: 'onnxruntime', batch: 2, concurrency: 2 });
+  try {
+    const expected = await Promise.all(files.map((f) => single.detect(f)));
+    const [a, b] = await Promise.all([batched.detectBatch(files.slice(0, 2)), batched.detectBatch(files.slice(2, 4))]);
+    [...a, ...b].forEach((d, i) => assertSame(t, d, expected[i], `frame ${i}`));
+  } finally {
+    await single.dispose();
+    await batched.dispose();
+  }
+});
+
+test('bad batch options and arguments are refused with a clear error', async (t) => {
+  for (const batch of [0, 1.5, 65, '4']) {
+    const err = await t.throwsAsync(createEngine({ model: models.yoloxNano, backend: 'onnxruntime', batch: batch as number }), { instanceOf: Int8DetectError });
+    t.is(err!.code, 'ERR_ARGUMENT');
+    t.regex(err!.message, /options\.batch/);
+  }
+  const engine = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', batch: 2 });
+  try {
+    const err = await t.throwsAsync(engine.detectBatch('frames.jpg' as unknown as string[]), { instanceOf: Int8DetectError });
+    t.regex(err!.message, /Expected an array of frames for detectBatch\(frames\)/);
+  } finally {
+    await engine.dispose();
+  }
+});
+
+ovTest('openvino: detectBatch on the ONNX model with batch 3', async (t) => {
+  const files = (await listImages(coco.evalImages)).slice(0, 3);
+  const single = await createEngine({ model: models.yoloxNano, backend: 'openvino' });
+  const batched = await createEngine({ model: models.yoloxNano, backend: 'openvino', batch: 3 });
+  try {
+    const expected = await Promise.all(files.map((f) => single.detect(f)));
+    const got = await batched.detectBatch(files);
+    got.forEach((d, i) => assertSame(t, d, expected[i], `frame ${i}`));
+  } finally {
+    await single.dispose();
+    await batched.dispose();
+  }
+});
