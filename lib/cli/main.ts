@@ -9,6 +9,7 @@ import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
+import { exportCommand } from './commands/export';
 import { probeCommand } from './commands/probe';
 import { quantizeCommand } from './commands/quantize';
 import { watchCommand } from './commands/watch';
@@ -20,7 +21,7 @@ export interface Command {
   run(argv: string[]): Promise<void>;
 }
 
-const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand];
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, exportCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,93 @@
+/**
+ * A Triton model configuration (config.pbtxt, protobuf text format) for the four flavours
+ * int8-detect exports: Triton's onnxruntime_onnx, openvino and tensorrt_plan backends, and its
+ * Python backend running our model.py. Field names follow Triton's model_config schema.
+ */
+import { Int8DetectError } from '../../../errors';
+import { configTypeName, type KserveDatatype } from '../datatypes';
+
+export const TRITON_FLAVOURS = ['onnxruntime', 'openvino', 'tensorrt', 'python'] as const;
+export type TritonFlavour = (typeof TRITON_FLAVOURS)[number];
+
+interface FlavourFacts {
+  platform?: string;
+  backend: string;
+  /** The model file in the version folder. */
+  modelFile: string;
+  kind: 'KIND_CPU' | 'KIND_GPU';
+}
+
+export const FLAVOURS: Record<TritonFlavour, FlavourFacts> = {
+  onnxruntime: { platform: 'onnxruntime_onnx', backend: 'onnxruntime', modelFile: 'model.onnx', kind: 'KIND_CPU' },
+  openvino: { backend: 'openvino', modelFile: 'model.xml', kind: 'KIND_CPU' },
+  tensorrt: { platform: 'tensorrt_plan', backend: 'tensorrt', modelFile: 'model.plan', kind: 'KIND_GPU' },
+  python: { backend: 'python', modelFile: 'model.py', kind: 'KIND_CPU' },
+};
+
+export interface ConfigTensorSpec {
+  name: string;
+  datatype: KserveDatatype;
+  /** Without the batch dimension when maxBatchSize > 0; -1 for a variable dimension. */
+  dims: readonly number[];
+}
+
+export interface TritonModelConfig {
+  name: string;
+  flavour: TritonFlavour;
+  /** 0: the model has no batch dimension Triton may use (no dynamic batching). */
+  maxBatchSize: number;
+  inputs: readonly ConfigTensorSpec[];
+  outputs: readonly ConfigTensorSpec[];
+  /** Present (and maxBatchSize > 0): Triton gathers requests from all clients into batches. */
+  dynamicBatching?: { maxQueueDelayMicroseconds: number };
+  instances: number;
+  parameters: Readonly<Record<string, string>>;
+}
+
+/** A protobuf text-format string literal: quotes, backslashes, control and non-ASCII bytes escaped (octal). */
+export function textFormatString(value: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    if (byte === 0x22) out += '\\"';
+    else if (byte === 0x5c) out += '\\\\';
+    else if (byte === 0x0a) out += '\\n';
+    else if (byte < 0x20 || byte >= 0x7f) out += `\\${byte.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(byte);
+  }
+  return `${out}"`;
+}
+
+function tensorBlock(tensor: ConfigTensorSpec): string {
+  if (tensor.dims.some((d) => !Number.isInteger(d) || d === 0 || d < -1)) {
+    throw new Int8DetectError('ERR_ARGUMENT', `Tensor '${tensor.name}' has dims [${tensor.dims.join(', ')}]: each must be a positive size or -1 (variable)`);
+  }
+  return `  {\n    name: ${textFormatString(tensor.name)}\n    data_type: ${configTypeName(tensor.datatype)}\n    dims: [ ${tensor.dims.join(', ')} ]\n  }`;
+}
+
+export function formatConfigPbtxt(config: TritonModelConfig): string {
+  const facts = FLAVOURS[config.flavour];
+  if (!Number.isInteger(config.maxBatchSize) || config.maxBatchSize < 0) {
+    throw new Int8DetectError('ERR_ARGUMENT', `Expected a non-negative integer for maxBatchSize but received ${config.maxBatchSize}`);
+  }
+  if (!Number.isInteger(config.instances) || config.instances < 1) {
+    throw new Int8DetectError('ERR_ARGUMENT', `Expected a positive integer for instances but received ${config.instances}`);
+  }
+  const lines = [
+    '# Written by int8-detect export --triton: the detector profile (family, preprocessing, labels) is in parameters.',
+    `name: ${textFormatString(config.name)}`,
+    ...(facts.platform ? [`platform: ${textFormatString(facts.platform)}`] : []),
+    `backend: ${textFormatString(facts.backend)}`,
+    ...(config.flavour !== 'python' ? [`default_model_filename: ${textFormatString(facts.modelFile)}`] : []),
+    `max_batch_size: ${config.maxBatchSize}`,
+    `input [\n${config.inputs.map(tensorBlock).join(',\n')}\n]`,
+    `output [\n${config.outputs.map(tensorBlock).join(',\n')}\n]`,
+  ];
+  if (config.dynamicBatching && config.maxBatchSize > 0) {
+    lines.push(`dynamic_batching {\n  max_queue_delay_microseconds: ${Math.max(0, Math.round(config.dynamicBatching.maxQueueDelayMicroseconds))}\n}`);
+  }
+  lines.push(`instance_group [\n  {\n    count: ${config.instances}\n    kind: ${facts.kind}\n  }\n]`);
+  for (const key of Object.keys(config.parameters).sort()) {
+    lines.push(`parameters {\n  key: ${textFormatString(key)}\n  value: { string_value: ${textFormatString(config.parameters[key])} }\n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
