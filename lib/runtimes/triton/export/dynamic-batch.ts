@@ -36,8 +36,10 @@ function tensorType(elemType: number, dims: readonly (number | string)[]): Uint8
   return w.finish();
 }
 
-function withBatchDim(info: OnnxValueInfo, what: string): OnnxValueInfo {
+function withBatchDim(info: OnnxValueInfo, what: 'input' | 'output'): OnnxValueInfo {
   const { elemType, dims } = valueInfoShape(info);
+  // An output that states no shape has none to fix: the runtime infers it.
+  if (dims === null && what === 'output') return info;
   if (dims === null || dims.length === 0) {
     throw new Int8DetectError('ERR_MODEL', `Cannot make the batch dynamic: ${what} '${info.name}' states no shape`);
   }
