@@ -109,3 +109,25 @@ export async function startTriton(repository: string, options: TritonServerOptio
     },
   };
 }
+
+export interface ExportedModel {
+  name: string;
+  modelDir: string;
+  files: string[];
+  family: string;
+  precision: string;
+  maxBatchSize: number;
+}
+
+/**
+ * `int8-detect export --triton` run as a user runs it (the built CLI in a child process). Its INT8
+ * model comes from createEngine's quantizer and cache, keyed by the model, the calibration frames
+ * and the settings, so the local engine the tests compare with (the same calibration folder) finds
+ * the very same quantized model.
+ */
+export async function exportToRepository(repository: string, args: string[]): Promise<ExportedModel> {
+  const { runCli } = await import('./cli');
+  const result = await runCli(['export', '--triton', repository, '--json', ...args], { timeoutMs: 900_000 });
+  if (result.code !== 0) throw new Error(`export --triton ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as ExportedModel;
+}
