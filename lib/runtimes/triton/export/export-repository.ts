@@ -18,6 +18,7 @@
  * never sees a configuration before its model.
  */
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { lowerForOnnxRuntime } from '../../../backends/onnxruntime';
 import type { TensorInfo } from '../../../backends/backend';
@@ -158,18 +159,26 @@ export async function exportToTriton(options: TritonExportOptions): Promise<Trit
   const batched = maxBatch > 0;
   // OpenVINO's IR cannot be rewritten afterwards: it is quantized from the batch-dynamic float model.
   const irSource = backend === 'openvino' && batched ? makeBatchDynamic(source) : undefined;
-  const engineModel = irSource?.bytes ?? options.model;
-  const engine = await createEngine({
-    model: engineModel,
-    backend,
-    precision: precision === 'fp32' ? 'fp32' : options.calibration !== undefined ? 'int8' : 'auto',
-    ...(options.calibration !== undefined && precision === 'int8' ? { calibrator: options.calibration } : {}),
-    ...(options.family !== undefined ? { family: options.family } : {}),
-    ...(options.labels !== undefined ? { labels: options.labels } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  const info: EngineInfo = engine.info;
-  await engine.dispose();
+  // Written under the model's own file name, so its INT8 cache entry is named after it too.
+  const staging = irSource ? await fs.mkdtemp(path.join(os.tmpdir(), 'int8-detect-export-')) : undefined;
+  const engineModel = staging ? path.join(staging, path.basename(options.model)) : options.model;
+  if (staging && irSource) await fs.writeFile(engineModel, irSource.bytes);
+  let info: EngineInfo;
+  try {
+    const engine = await createEngine({
+      model: engineModel,
+      backend,
+      precision: precision === 'fp32' ? 'fp32' : options.calibration !== undefined ? 'int8' : 'auto',
+      ...(options.calibration !== undefined && precision === 'int8' ? { calibrator: options.calibration } : {}),
+      ...(options.family !== undefined ? { family: options.family } : {}),
+      ...(options.labels !== undefined ? { labels: options.labels } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    info = engine.info;
+    await engine.dispose();
+  } finally {
+    if (staging) await fs.rm(staging, { recursive: true, force: true });
+  }
   if (precision === 'int8' && info.precision !== 'int8') {
     throw new Int8DetectError(
       'ERR_ARGUMENT',
@@ -202,7 +211,7 @@ export async function exportToTriton(options: TritonExportOptions): Promise<Trit
     } else {
       const { convertToOpenVinoIr } = await import('../../../openvino/convert');
       await fs.mkdir(versionDir, { recursive: true });
-      await convertToOpenVinoIr(typeof engineModel === 'string' ? source : engineModel, path.join(versionDir, 'model.xml'));
+      await convertToOpenVinoIr(irSource?.bytes ?? source, path.join(versionDir, 'model.xml'));
       files.push(path.join(String(version), 'model.bin'), path.join(String(version), 'model.xml'));
     }
     tensors = info.model;
