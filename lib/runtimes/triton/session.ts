@@ -73,6 +73,8 @@ export class TritonSession {
   readonly runtimeVersion: string;
   readonly precisionDetail: string;
   readonly details: TritonModelDetails;
+  /** The server URL, credentials removed. */
+  readonly url: string;
   /** The detector profile the configuration carries (each part absent when it does not). */
   readonly detector: Partial<DetectorParameters>;
   /** A ModelInfo for the profile resolver, built from the server's metadata (no model file here). */
@@ -92,6 +94,7 @@ export class TritonSession {
     concurrency: number,
   ) {
     this.metadata = metadata;
+    this.url = client.displayUrl;
     this.details = { name: metadata.name, ...(version ? { version } : {}), platform: metadata.platform || config?.backend || '', server, ...(config ? { config } : {}) };
     this.inputs = metadata.inputs.map(tensorInfo);
     this.outputs = metadata.outputs.map(tensorInfo);
