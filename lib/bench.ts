@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
 import type { DetectOptions } from './detect/types';
 import type { Engine } from './engine';
-import { validateRawFrame, type RawFrame } from './frame';
+import { validateRawFrame, type RawFrame } from './image/frame';
 
 export interface LatencyStats {
   p50: number;

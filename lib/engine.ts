@@ -5,26 +5,26 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { BackendName, BackendSession, InputTensor, Precision, RawTensor, TensorInfo } from './backends/backend';
-import { backendImplementation } from './backends/registry';
-import type { TensorRtBackendOptions } from './backends/tensorrt';
-import type { PerfCounterReport } from './backends/backend';
-import { isOpenVinoIrPath, readOpenVinoIr } from './openvino/ir-model';
-import type { OpenVinoBackendOptions } from './openvino/options';
-import { config } from './config';
+import type { BackendName, BackendSession, InputTensor, Precision, RawTensor, TensorInfo } from './runtimes/backend';
+import { backendImplementation } from './runtimes/registry';
+import type { TensorRtBackendOptions } from './runtimes/tensorrt/descriptor';
+import type { PerfCounterReport } from './runtimes/backend';
+import { isOpenVinoIrPath, readOpenVinoIr } from './runtimes/openvino/ir-model';
+import type { OpenVinoBackendOptions } from './runtimes/openvino/options';
+import { config } from './util/config';
 import { postprocess, resolveDetectOptions } from './detect/postprocess';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
 import { resolveModelProfile, type ModelProfile } from './detect/profile';
 import type { Detection, DetectOptions, DetectorFamily, OutputTensor, PreprocessSpec } from './detect/types';
-import { Int8DetectError, invalidArgument, withCallerStack } from './errors';
-import { isRawFrame, validateRawFrame, type FrameInput } from './frame';
-import { decodeImage } from './image';
+import { Int8DetectError, invalidArgument, withCallerStack } from './util/errors';
+import { isRawFrame, validateRawFrame, type FrameInput } from './image/frame';
+import { decodeImage } from './image/decode';
 import { countGraphOps, isQuantizedModel } from './onnx/graph-ops';
 import { readModelInfo, type ModelInfo } from './onnx/model-info';
-import { ItemPool } from './pool';
+import { ItemPool } from './util/pool';
 import { chooseBackend, probe } from './probe';
-import type { EngineQuantizationInfo, Int8EngineOptions } from './quantize/engine-int8';
-import type { EnginePrecisionChoice } from './quantize/precision-choice';
+import type { EngineQuantizationInfo, Int8EngineOptions } from './engine/int8';
+import type { EnginePrecisionChoice } from './engine/precision-choice';
 
 /** Also the INT8 options (calibrator, maxDrop, quantization, onProgress, signal): lib/quantize/engine-int8.ts. */
 export interface EngineOptions extends Int8EngineOptions {
@@ -166,11 +166,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // device among those that pass the accuracy check (lib/quantize/precision-choice.ts).
   const measured =
     quantizable && precision === 'auto' && choice.backend === 'openvino'
-      ? await (await import('./quantize/precision-choice')).choosePrecisionByMeasurement(int8Request)
+      ? await (await import('./engine/precision-choice')).choosePrecisionByMeasurement(int8Request)
       : undefined;
   const int8 =
     quantizable && precision === 'int8'
-      ? await (await import('./quantize/engine-int8')).quantizeForEngine(int8Request)
+      ? await (await import('./engine/int8')).quantizeForEngine(int8Request)
       : measured?.choice.chosen === 'int8'
         ? measured.int8
         : undefined;

@@ -5,14 +5,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as OnnxRuntime from 'onnxruntime-node';
-import { cpuInfo, type CpuInfo } from './cpu';
-import { Int8DetectError, invalidArgument } from './errors';
-import { detectJetson, type JetsonInfo } from './jetson';
-import type { BackendName } from './backends/backend';
-import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native';
-import { openVinoModuleStatus } from './openvino/module-loader';
-import { tensorRtModuleStatus } from './tensorrt/module-loader';
-import { decodeTensorRtVersion, formatTensorRtVersion } from './tensorrt/version';
+import { cpuInfo, type CpuInfo } from './hardware/cpu';
+import { Int8DetectError, invalidArgument } from './util/errors';
+import { detectJetson, type JetsonInfo } from './hardware/jetson';
+import type { BackendName } from './runtimes/backend';
+import { loadCoreAddon, packageRoot, type NativeCudaProbe } from './native/core';
+import { openVinoModuleStatus } from './runtimes/openvino/module-loader';
+import { tensorRtModuleStatus } from './runtimes/tensorrt/module-loader';
+import { decodeTensorRtVersion, formatTensorRtVersion } from './runtimes/tensorrt/version';
 
 export type { BackendName };
 

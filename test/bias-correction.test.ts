@@ -6,9 +6,9 @@
 import test from 'ava';
 import * as ort from 'onnxruntime-node';
 import { createEngine } from '../lib/engine';
-import { listImages } from '../lib/files';
-import { validateRawFrame } from '../lib/frame';
-import { decodeImage } from '../lib/image';
+import { listImages } from '../lib/util/files';
+import { validateRawFrame } from '../lib/image/frame';
+import { decodeImage } from '../lib/image/decode';
 import { preprocessFrame, tensorSize } from '../lib/detect/preprocess';
 import type { PreprocessSpec } from '../lib/detect/types';
 import { indexGraph } from '../lib/onnx/graph-index';
@@ -16,7 +16,7 @@ import { decodeModel, encodeModel, floatTensor, tensorFloats, type OnnxModel, ty
 import { activeBiasCorrections, computeBiasCorrections, foldChannelSums, tapCoverage } from '../lib/quantize/bias-correction';
 import { calibratorFromFolder } from '../lib/quantize/calibrator';
 import { exposeTensors } from '../lib/quantize/collect';
-import { emitQdqModel } from '../lib/quantize/emit-qdq';
+import { emitQdqModel } from '../lib/quantize/emitters/qdq';
 import type { ComputeSite } from '../lib/quantize/placement';
 import { buildPlan, type QuantizationPlan } from '../lib/quantize/plan';
 import { quantizeModel } from '../lib/quantize/quantize';

@@ -2,9 +2,9 @@ import test from 'ava';
 import * as ort from 'onnxruntime-node';
 import { preprocessFrame, tensorSize } from '../lib/detect/preprocess';
 import { createEngine } from '../lib/engine';
-import { listImages } from '../lib/files';
-import { validateRawFrame } from '../lib/frame';
-import { decodeImage } from '../lib/image';
+import { listImages } from '../lib/util/files';
+import { validateRawFrame } from '../lib/image/frame';
+import { decodeImage } from '../lib/image/decode';
 import { ActivationStatistics, RANGE_METHODS } from '../lib/quantize/statistics';
 import { coco, models } from './helpers/fixtures';
 

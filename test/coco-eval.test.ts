@@ -19,8 +19,8 @@ import {
 } from '../lib/eval/coco';
 import type { Detection } from '../lib/detect/types';
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from '../lib/eval/coco-match';
-import { Int8DetectError } from '../lib/errors';
-import { packageRoot } from '../lib/native';
+import { Int8DetectError } from '../lib/util/errors';
+import { packageRoot } from '../lib/native/core';
 import { coco } from './helpers/fixtures';
 
 const dataDir = path.join(packageRoot, 'test', 'data', 'coco');

@@ -2,14 +2,14 @@ import test from 'ava';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BackendName } from '../lib/backends/backend';
+import type { BackendName } from '../lib/runtimes/backend';
 import { createEngine, type Engine } from '../lib/engine';
 import { resolveModelProfile } from '../lib/detect/profile';
 import { readModelInfo } from '../lib/onnx/model-info';
 import { calibratorFromAsyncFrames, calibratorFromFrames } from '../lib/quantize/calibrator';
-import { int8CacheKey, resolveInt8Settings } from '../lib/quantize/engine-int8';
+import { int8CacheKey, resolveInt8Settings } from '../lib/engine/int8';
 import { int8KeyHash, lookupInt8Model, storeInt8Model } from '../lib/quantize/int8-cache';
-import { sha256 } from '../lib/tensorrt/engine-cache';
+import { sha256 } from '../lib/runtimes/tensorrt/plan-cache';
 import { coco, models } from './helpers/fixtures';
 
 // Every test shares one cache folder (INT8_DETECT_CACHE_DIR is read at each createEngine), so they run one at a time.

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { createEngine, type Engine } from '../lib/engine';
-import type { RawFrame } from '../lib/frame';
+import type { RawFrame } from '../lib/image/frame';
 import { fromXywh, iou } from './helpers/boxes';
 import { coco, models } from './helpers/fixtures';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../lib/engine';
-import { decodeImage } from '../lib/image';
+import { decodeImage } from '../lib/image/decode';
 import { agreementMetrics } from '../lib/quantize/agreement';
 import { calibratorFromFrames } from '../lib/quantize/calibrator';
 import { prepareHeldBack, relativeOutputError } from '../lib/quantize/candidate';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { createEngine, type EngineOptions } from '../lib/engine';
 import { loadCocoDataset } from '../lib/eval/coco-dataset';
 import { evaluateEngine } from '../lib/eval/evaluate-engine';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
 import { coco, models } from './helpers/fixtures';
 
 const status = openVinoModuleStatus();

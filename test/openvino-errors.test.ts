@@ -9,8 +9,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine } from '../lib/engine';
-import { convertToOpenVinoIr } from '../lib/openvino/convert';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
+import { convertToOpenVinoIr } from '../lib/runtimes/openvino/convert';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
 import { models } from './helpers/fixtures';
 
 const status = openVinoModuleStatus();

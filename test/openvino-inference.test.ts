@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Detection } from '../lib/detect/types';
 import { createEngine, type Engine } from '../lib/engine';
-import { convertToOpenVinoIr } from '../lib/openvino/convert';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
-import { summarizePerfCounters } from '../lib/openvino/perf-table';
+import { convertToOpenVinoIr } from '../lib/runtimes/openvino/convert';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { summarizePerfCounters } from '../lib/runtimes/openvino/perf-table';
 import { coco, models } from './helpers/fixtures';
 import { iou } from './helpers/boxes';
 

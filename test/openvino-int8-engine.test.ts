@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { createEngine, type Engine } from '../lib/engine';
 import { resolveModelProfile } from '../lib/detect/profile';
 import { readModelInfo } from '../lib/onnx/model-info';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
 import { calibratorFromAsyncFrames, calibratorFromFrames } from '../lib/quantize/calibrator';
-import { sha256 } from '../lib/tensorrt/engine-cache';
+import { sha256 } from '../lib/runtimes/tensorrt/plan-cache';
 import { coco, models } from './helpers/fixtures';
 
 const status = openVinoModuleStatus();

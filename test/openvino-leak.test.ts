@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine } from '../lib/engine';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
 import { gridCells, tinyModel } from './helpers/tiny-onnx';
 
 const status = openVinoModuleStatus();

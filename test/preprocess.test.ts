@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { Int8DetectError } from '../lib/errors';
-import { PIXEL_FORMATS, validateRawFrame, type PixelFormat, type ValidatedFrame } from '../lib/frame';
+import { Int8DetectError } from '../lib/util/errors';
+import { PIXEL_FORMATS, validateRawFrame, type PixelFormat, type ValidatedFrame } from '../lib/image/frame';
 import { letterboxGeometry } from '../lib/detect/letterbox';
 import { buildPreprocessJob, preprocessFrame, preprocessFrameSync, tensorSize } from '../lib/detect/preprocess';
 import type { PreprocessSpec } from '../lib/detect/types';
-import { loadCoreAddon, type NativePreprocessJob } from '../lib/native';
+import { loadCoreAddon, type NativePreprocessJob } from '../lib/native/core';
 import { coco } from './helpers/fixtures';
 import {
   cropRgb,

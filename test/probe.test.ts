@@ -4,11 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { cpuInfo, NO_CPU_FEATURES, parseCpuInfo, type CpuFeatures } from '../lib/cpu';
-import { Int8DetectError } from '../lib/errors';
-import { detectJetson, parseNvTegraRelease } from '../lib/jetson';
-import { loadCoreAddon, type NativeCudaProbe } from '../lib/native';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
+import { cpuInfo, NO_CPU_FEATURES, parseCpuInfo, type CpuFeatures } from '../lib/hardware/cpu';
+import { Int8DetectError } from '../lib/util/errors';
+import { detectJetson, parseNvTegraRelease } from '../lib/hardware/jetson';
+import { loadCoreAddon, type NativeCudaProbe } from '../lib/native/core';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
 import { chooseBackend, probe, type BackendChoice, type ProbeReport } from '../lib/probe';
 
 // With the OpenVINO module built (npm run setup:openvino, as CI does) 'auto' picks OpenVINO before ONNX Runtime.

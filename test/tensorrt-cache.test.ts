@@ -15,7 +15,7 @@ import {
   timingCachePath,
   type PlanBuildRecord,
   type PlanCacheKey,
-} from '../lib/tensorrt/engine-cache';
+} from '../lib/runtimes/tensorrt/plan-cache';
 
 const orin = { name: 'Orin', computeCapability: '8.7' };
 const a100 = { name: 'NVIDIA A100-SXM4-40GB', computeCapability: '8.0' };

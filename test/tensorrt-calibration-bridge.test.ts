@@ -3,9 +3,9 @@
  * core addon's test entry point: no TensorRT or GPU needed.
  */
 import test from 'ava';
-import { loadCoreAddon, type NativeCalibrationBridgeTest } from '../lib/native';
+import { loadCoreAddon, type NativeCalibrationBridgeTest } from '../lib/native/core';
 import type { CalibrationBatch, Calibrator } from '../lib/quantize/types';
-import { calibrationPull } from '../lib/tensorrt/calibration-pull';
+import { calibrationPull } from '../lib/runtimes/tensorrt/calibration-pull';
 
 const core = loadCoreAddon();
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,9 +3,9 @@ import test from 'ava';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Int8DetectError } from '../lib/errors';
+import { Int8DetectError } from '../lib/util/errors';
 import { ActivationStatistics } from '../lib/quantize/statistics';
-import { emitTensorRtCalibrationCache } from '../lib/quantize/trt-cache';
+import { emitTensorRtCalibrationCache } from '../lib/quantize/emitters/tensorrt-cache';
 import {
   formatCalibrationCache,
   parseCalibrationCache,
@@ -14,7 +14,7 @@ import {
   scaleFromHex,
   scaleToHex,
   writeCalibrationCacheFile,
-} from '../lib/tensorrt/calibration-cache';
+} from '../lib/runtimes/tensorrt/calibration-cache';
 
 // 0x3c010a14 is the float32 0.007875 (about 1/127); 0x3d8f5c29 is 0.07.
 const sample = 'TRT-100300-EntropyCalibration2\nimages: 3c010a14\n/backbone/conv1/Conv_output_0: 3d8f5c29\noutput: 3e4ccccd\n';

@@ -1,6 +1,6 @@
 /** Argument parsing shared by the commands: node's parseArgs, with errors a person can act on. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { BackendName } from '../backends/backend';
+import type { BackendName } from '../runtimes/backend';
 import { BIAS_CORRECTION_MODES, type BiasCorrectionMode } from '../quantize/bias-correction';
 
 export class UsageError extends Error {

@@ -3,7 +3,7 @@
  * The int8-detect command. One file per subcommand under commands/; this file only dispatches
  * and turns every failure into one line on stderr and a non-zero exit.
  */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 import { UsageError } from './args';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';

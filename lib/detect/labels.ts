@@ -4,7 +4,7 @@
  * object, a dict literal missing an id) leave gaps that fall back to `class <id>`.
  */
 import * as fs from 'node:fs';
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { COCO_CLASS_NAMES } from './coco-names';
 
 export type LabelMap = Map<number, string>;

@@ -2,7 +2,7 @@
  * From raw outputs to detections: decode the head, suppress overlaps, map boxes back through the
  * letterbox to source pixels, attach labels. Also the validation and defaults of DetectOptions.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { unletterboxBox } from './letterbox';
 import { CandidateBuffer, nonMaxSuppression } from './nms';
 import type { ModelProfile } from './profile';

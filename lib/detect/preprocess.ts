@@ -3,10 +3,10 @@
  * native job; the core addon executes it straight into the model's input tensor, inline for small
  * frames and on a worker thread for large ones.
  */
-import { config } from '../config';
-import { Int8DetectError, invalidArgument, withCallerStack } from '../errors';
-import type { ValidatedFrame } from '../frame';
-import { loadCoreAddon, type NativePreprocessJob } from '../native';
+import { config } from '../util/config';
+import { Int8DetectError, invalidArgument, withCallerStack } from '../util/errors';
+import type { ValidatedFrame } from '../image/frame';
+import { loadCoreAddon, type NativePreprocessJob } from '../native/core';
 import { letterboxGeometry } from './letterbox';
 import type { LetterboxGeometry, PreprocessSpec } from './types';
 

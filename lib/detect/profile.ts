@@ -3,7 +3,7 @@
  * worked out from the ONNX file alone (shapes and metadata), with every choice open to override
  * and explained in one sentence.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import type { ModelInfo } from '../onnx/model-info';
 import {
   createDecoder,

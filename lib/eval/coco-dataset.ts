@@ -3,7 +3,7 @@
  * evaluation reads it (a missing field otherwise surfaces as NaN metrics far from its cause).
  */
 import { promises as fs } from 'node:fs';
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 
 export interface CocoImage {
   id: number;

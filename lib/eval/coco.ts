@@ -3,7 +3,7 @@
  * COCOeval with iouType 'bbox' to the last bit: same loadRes rules, matching, accumulation and
  * numpy arithmetic. test/coco-eval.test.ts holds it to pycocotools' own output.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import type { Detection } from '../detect/types';
 import { CocoAccumulator } from './coco-accumulate';
 import { assertCocoDataset, assertCocoDetection, type CocoDataset, type CocoDetection } from './coco-dataset';

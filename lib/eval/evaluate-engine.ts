@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
-import { Int8DetectError } from '../errors';
-import { decodeImage } from '../image';
+import { Int8DetectError } from '../util/errors';
+import { decodeImage } from '../image/decode';
 import { categoryIdsByIndex, evaluate, toCocoDetections, type CocoDataset, type CocoDetection, type CocoMetrics } from './coco';
 
 /**

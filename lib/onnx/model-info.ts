@@ -3,7 +3,7 @@
  * metadata_props and the graph's real inputs and outputs. Nodes and weights are skipped, never
  * decoded, so this is cheap even for large models and needs no ONNX library.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { ProtoReader } from './protobuf';
 
 /** One dimension: a fixed size, or the name of a symbolic one ('batch'); '?' when the file gives neither. */

@@ -8,7 +8,7 @@
  * Initializers stored as float_data/int32_data/int64_data/double_data/uint64_data are turned into
  * raw_data (the same values, little-endian), the form every runtime reads fastest.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { ProtoReader, WireType } from './protobuf';
 import { ProtoWriter } from './writer';
 

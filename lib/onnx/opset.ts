@@ -15,7 +15,7 @@
  * or is refused below. Models older than opset 11 are refused when they hold an operator whose
  * inputs moved between their opset and 11 (Clip, Pad, Slice, TopK, Resize, Upsample...).
  */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 import { attribute, cloneModel, defaultOpset, floatTensor, int64Tensor, type OnnxModel, type OnnxNode } from './model';
 import { nameAllocator } from './graph-index';
 

@@ -7,7 +7,7 @@
  * Every error is an Int8DetectError('ERR_MODEL') that names the absolute byte offset, so a
  * truncated or foreign file is reported as "truncated at byte N" rather than a RangeError.
  */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 
 export const WireType = {
   Varint: 0,

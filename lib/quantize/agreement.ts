@@ -6,7 +6,7 @@
 import type { Detection } from '../detect/types';
 import type { CocoDataset, CocoDetection, CocoMetrics } from '../eval/coco';
 import { evaluate, toCocoDetections } from '../eval/coco';
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../util/errors';
 
 export interface AgreementOptions {
   /**

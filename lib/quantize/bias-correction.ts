@@ -20,7 +20,7 @@
  * in the plan, and each emitter (Q/DQ ONNX, OpenVINO FakeQuantize IR) adds them to the biases,
  * each only while the weight or activation it compensates is quantized.
  */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 import { nodesByKey, type GraphIndex } from '../onnx/graph-index';
 import { attribute, intAttribute, intsAttribute, tensorFloats, type OnnxNode, type OnnxTensor } from '../onnx/model';
 import { forEachChannelSpan } from './channel-spans';

@@ -9,10 +9,10 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
-import { Int8DetectError, invalidArgument } from '../errors';
-import { listImages } from '../files';
-import { isRawFrame, validateRawFrame, type FrameInput } from '../frame';
-import { decodeImage } from '../image';
+import { Int8DetectError, invalidArgument } from '../util/errors';
+import { listImages } from '../util/files';
+import { isRawFrame, validateRawFrame, type FrameInput } from '../image/frame';
+import { decodeImage } from '../image/decode';
 import type { CalibrationBatch, Calibrator } from './types';
 
 /** Below this many frames NNCF and Ultralytics warn that calibration is unreliable; so do we. */

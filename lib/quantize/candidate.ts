@@ -3,11 +3,11 @@
  * the sensitivity ranking, detections for the agreement check. One engine per candidate, closed
  * before the next, so memory stays flat however many candidates a search tries.
  */
-import type { BackendName, RawTensor } from '../backends/backend';
+import type { BackendName, RawTensor } from '../runtimes/backend';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { Detection, DetectOptions, PreprocessSpec } from '../detect/types';
 import { createEngine, type EngineOptions } from '../engine';
-import { validateRawFrame, type RawFrame } from '../frame';
+import { validateRawFrame, type RawFrame } from '../image/frame';
 
 export interface HeldBackSet {
   frames: readonly RawFrame[];

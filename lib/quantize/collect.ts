@@ -4,10 +4,10 @@
  * is streamed into its ActivationStatistics (running range and histogram, native). Nothing is
  * kept between batches but the statistics, so memory does not grow with the calibration set.
  */
-import type { BackendSession, InputTensor, RawTensor } from '../backends/backend';
-import { onnxRuntimeBackend } from '../backends/onnxruntime';
-import { config } from '../config';
-import { Int8DetectError, invalidArgument } from '../errors';
+import type { BackendSession, InputTensor, RawTensor } from '../runtimes/backend';
+import { onnxRuntimeBackend } from '../runtimes/onnxruntime/session';
+import { config } from '../util/config';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { cloneModel, DataType, encodeModel, tensorTypeBytes, type OnnxModel } from '../onnx/model';
 import { abortError } from './calibrator';
 import { foldChannelRoundingBias, foldChannelSums, type ActivationGrid } from './bias-correction';

@@ -9,9 +9,9 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Int8DetectError } from '../errors';
-import { writeFileAtomic } from '../files';
-import { canonicalJson, sha256, sidecarPath } from '../tensorrt/engine-cache';
+import { Int8DetectError } from '../util/errors';
+import { writeFileAtomic } from '../util/files';
+import { canonicalJson, sha256, sidecarPath } from '../runtimes/tensorrt/plan-cache';
 
 export const INT8_MANIFEST_FORMAT = 'int8-detect-int8-model';
 export const INT8_MANIFEST_VERSION = 1;

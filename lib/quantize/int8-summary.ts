@@ -3,7 +3,7 @@
  * place from what each quantizer has in common: the plan, what the search kept in float, the
  * MAC counts and the label-free check.
  */
-import type { Int8Summary } from './engine-int8';
+import type { Int8Summary } from '../engine/int8';
 import type { LabelFreeCheckSummary } from './mixed-precision';
 import type { QuantizationPlan } from './plan';
 

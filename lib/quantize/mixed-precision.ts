@@ -4,11 +4,11 @@
  * held-back frames, then keep in float the fewest of the most sensitive ones that the label-free
  * agreement check needs. NNCF's accuracy control does this with labels; this needs none.
  */
-import type { RawTensor } from '../backends/backend';
+import type { RawTensor } from '../runtimes/backend';
 import { COCO_EVAL_DETECT_OPTIONS } from '../eval/evaluate-engine';
 import type { Detection } from '../detect/types';
-import { Int8DetectError } from '../errors';
-import { validateRawFrame, type RawFrame } from '../frame';
+import { Int8DetectError } from '../util/errors';
+import { validateRawFrame, type RawFrame } from '../image/frame';
 import { agreementMetrics, type FrameSize } from './agreement';
 import {
   candidateDetections,
@@ -19,7 +19,7 @@ import {
   type CandidateModel,
   type HeldBackSet,
 } from './candidate';
-import { emitQdqModel } from './emit-qdq';
+import { emitQdqModel } from './emitters/qdq';
 import { macCounts, type QuantizationPlan } from './plan';
 import type { OnnxModel } from '../onnx/model';
 

@@ -18,7 +18,7 @@
  * - An ignored scope (node names, op types, regular expressions over node names) keeps
  *   compute nodes in float.
  */
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../util/errors';
 import { indexGraph, isConstant, type GraphIndex } from '../onnx/graph-index';
 import { intAttribute, type OnnxModel, type OnnxNode } from '../onnx/model';
 

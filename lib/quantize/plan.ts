@@ -3,7 +3,7 @@
  * and zero point, or the reason it stays in float. Building it is cheap (no inference): the
  * statistics are collected once, and a plan for other options is a second call.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { indexGraph } from '../onnx/graph-index';
 import { defaultOpset, tensorFloats, type OnnxModel } from '../onnx/model';
 import type { CollectedStatistics } from './collect';

@@ -4,7 +4,7 @@
  * measures is what runtimes compute. native/core/calibration/qparams.cc does the same sums for
  * the histogram's error; the tests hold the two equal.
  */
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../util/errors';
 import type { Range } from './statistics';
 
 export type ActivationMode = 'int8-symmetric' | 'uint8-asymmetric';

@@ -5,9 +5,9 @@
  * callers write the model (atomically) once everything has been computed.
  */
 import type { PreprocessSpec } from '../detect/types';
-import { Int8DetectError, invalidArgument } from '../errors';
-import { isRawFrame, type FrameInput, type RawFrame } from '../frame';
-import { decodeImage } from '../image';
+import { Int8DetectError, invalidArgument } from '../util/errors';
+import { isRawFrame, type FrameInput, type RawFrame } from '../image/frame';
+import { decodeImage } from '../image/decode';
 import { prepareHeldBack, type CandidateEngineOptions } from './candidate';
 import { searchMixedPrecision, type MixedPrecisionResult } from './mixed-precision';
 import { quantizeModel, type QuantizeModelOptions, type QuantizeResult } from './quantize';

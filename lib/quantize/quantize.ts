@@ -5,13 +5,13 @@
  * plans and emit other Q/DQ models without running calibration again.
  */
 import { promises as fs } from 'node:fs';
-import { Int8DetectError, invalidArgument } from '../errors';
+import { Int8DetectError, invalidArgument } from '../util/errors';
 import { decodeModel, type OnnxModel } from '../onnx/model';
 import { raiseOpset } from '../onnx/opset';
 import { indexGraph } from '../onnx/graph-index';
 import { activationBiasCorrections, activationBiasInputs, BIAS_CORRECTION_MODES, biasCorrectionInputs, type ActivationGrid, type BiasCorrectionMode } from './bias-correction';
 import { collectStatistics, type CollectedStatistics, type StatisticsSession } from './collect';
-import { emitQdqModel } from './emit-qdq';
+import { emitQdqModel } from './emitters/qdq';
 import { equalizeChains, findSiluChains, type EqualizedChain, type EqualizeOptions } from './equalize';
 import { placeQuantization, type IgnoredScope, type Placement } from './placement';
 import { buildPlan, checkPlanOptions, macCounts, type ActivationPlan, type MethodChoice, type QuantizationPlan } from './plan';

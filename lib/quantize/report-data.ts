@@ -5,7 +5,7 @@
  * labelled images) mAP and latency of FP32 against INT8. Plain data: report-html.ts renders it.
  */
 import { median } from '../bench';
-import { cpuInfo } from '../cpu';
+import { cpuInfo } from '../hardware/cpu';
 import { loadCocoDataset } from '../eval/coco';
 import { evaluateEngine } from '../eval/evaluate-engine';
 import { createEngine, type Engine } from '../engine';

@@ -7,9 +7,9 @@
  * fusing that node into an INT8 kernel; the float kernel then computes the same products on the
  * same dequantized values, so the figures differ from the fused model's only by float rounding.
  */
-import type { InputTensor, RawTensor } from '../backends/backend';
-import { onnxRuntimeBackend } from '../backends/onnxruntime';
-import { config } from '../config';
+import type { InputTensor, RawTensor } from '../runtimes/backend';
+import { onnxRuntimeBackend } from '../runtimes/onnxruntime/session';
+import { config } from '../util/config';
 import type { PreprocessSpec } from '../detect/types';
 import { decodeModel, encodeModel, type OnnxModel } from '../onnx/model';
 import { exposeTensors } from './collect';

@@ -3,8 +3,8 @@
  * figures (report-data.ts), render one self-contained HTML page (report-html.ts), write it
  * atomically.
  */
-import { writeFileAtomic } from '../files';
-import { invalidArgument } from '../errors';
+import { writeFileAtomic } from '../util/files';
+import { invalidArgument } from '../util/errors';
 import type { QuantizeWithSearchResult } from './quantize-with-search';
 import { buildReportData, type QuantizationReportData, type ReportOptions } from './report-data';
 import { renderReportHtml } from './report-html';

@@ -3,8 +3,8 @@
  * (never held in memory), and the clipping range of each method is read from it. The maths
  * lives in native/core/calibration; docs/calibration.md explains it.
  */
-import { Int8DetectError, invalidArgument } from '../errors';
-import { loadCoreAddon, type NativeHistogram } from '../native';
+import { Int8DetectError, invalidArgument } from '../util/errors';
+import { loadCoreAddon, type NativeHistogram } from '../native/core';
 
 export type RangeMethod = 'minmax' | 'entropy' | 'percentile';
 export interface Range {

@@ -4,8 +4,8 @@
  * -128, and keeping the grid symmetric means negating a weight negates its code, which is what
  * TensorRT's and pytorch-quantization's narrow-range weights assume (see docs/calibration.md).
  */
-import { Int8DetectError, invalidArgument } from '../errors';
-import { loadCoreAddon } from '../native';
+import { Int8DetectError, invalidArgument } from '../util/errors';
+import { loadCoreAddon } from '../native/core';
 
 interface ChannelShape {
   dims: number[];

@@ -1,5 +1,5 @@
 /** The errors a video source reports: one class, with a reason callers can branch on. */
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 
 export type VideoErrorReason =
   | 'decoder-missing' // ffmpeg (or gst-launch-1.0) is not installed or not at the configured path

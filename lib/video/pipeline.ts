@@ -10,7 +10,7 @@
 import { cpus } from 'node:os';
 import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../util/errors';
 import { FramePool } from './frame-assembler';
 import { VideoSource } from './source';
 import { StreamCounters } from './stream-stats';

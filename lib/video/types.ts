@@ -1,6 +1,6 @@
 /** The types shared by the video sources, the decoders and the pipeline. */
 import type { Detection } from '../detect/types';
-import type { RawFrame } from '../frame';
+import type { RawFrame } from '../image/frame';
 
 export type SourceKind = 'file' | 'rtsp' | 'http' | 'v4l2';
 

@@ -1,7 +1,7 @@
 /** Raw BGR frames -> an H.264 file, by an ffmpeg child process reading its stdin. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Int8DetectError } from '../errors';
+import { Int8DetectError } from '../util/errors';
 
 export interface VideoWriterOptions {
   path: string;

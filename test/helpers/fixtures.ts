@@ -1,6 +1,6 @@
 /** The shared fixtures folder, resolved once (override with INT8_DETECT_FIXTURES). */
 import * as path from 'node:path';
-import { config } from '../../lib/config';
+import { config } from '../../lib/util/config';
 
 export const fixturesDir = config.fixturesDir;
 export const models = {

@@ -4,8 +4,8 @@
  * decoded RGB image (including our own RGB -> YUV conversion).
  */
 import sharp from 'sharp';
-import type { RawFrame, ValidatedFrame } from '../../lib/frame';
-import type { PixelFormat } from '../../lib/frame';
+import type { RawFrame, ValidatedFrame } from '../../lib/image/frame';
+import type { PixelFormat } from '../../lib/image/frame';
 
 export type ColorMatrix = 'bt601' | 'bt709';
 export type ColorRange = 'limited' | 'full';

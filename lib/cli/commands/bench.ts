@@ -1,11 +1,11 @@
 /** `int8-detect bench`: latency percentiles and throughput, raw inference beside detect(). */
 import sharp from 'sharp';
 import { benchmarkEngine } from '../../bench';
-import { cpuInfo } from '../../cpu';
+import { cpuInfo } from '../../hardware/cpu';
 import { createEngine } from '../../engine';
-import { listImages } from '../../files';
-import { formatPerfSummary, summarizePerfCounters } from '../../openvino/perf-table';
-import type { RawFrame } from '../../frame';
+import { listImages } from '../../util/files';
+import { formatPerfSummary, summarizePerfCounters } from '../../runtimes/openvino/perf-table';
+import type { RawFrame } from '../../image/frame';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import type { Command } from '../main';
 import { ProgressBar } from '../progress';

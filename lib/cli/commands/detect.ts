@@ -1,9 +1,9 @@
 /** `int8-detect detect`: detections for an image or a folder, as text, JSON or annotated images. */
 import * as path from 'node:path';
-import { drawDetections } from '../../draw';
+import { drawDetections } from '../../image/draw';
 import { createEngine } from '../../engine';
-import { writeFileAtomic, listImages } from '../../files';
-import { decodeImage } from '../../image';
+import { writeFileAtomic, listImages } from '../../util/files';
+import { decodeImage } from '../../image/decode';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, UsageError } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
 import type { Command } from '../main';

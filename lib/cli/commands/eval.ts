@@ -2,7 +2,7 @@
 import { createEngine } from '../../engine';
 import { loadCocoDataset } from '../../eval/coco';
 import { COCO_EVAL_DETECT_OPTIONS, evaluateEngine } from '../../eval/evaluate-engine';
-import { writeFileAtomic } from '../../files';
+import { writeFileAtomic } from '../../util/files';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, requireString } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
 import type { Command } from '../main';

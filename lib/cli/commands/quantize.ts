@@ -1,16 +1,16 @@
 /** `int8-detect quantize`: post-training INT8 of a float model into a Q/DQ ONNX model. */
 import { promises as fs } from 'node:fs';
-import { cpuInfo } from '../../cpu';
+import { cpuInfo } from '../../hardware/cpu';
 import { resolveModelProfile } from '../../detect/profile';
 import { readModelInfo } from '../../onnx/model-info';
-import { listImages, writeFileAtomic } from '../../files';
+import { listImages, writeFileAtomic } from '../../util/files';
 import { abortError, calibratorFromFrames, splitHeldBack } from '../../quantize/calibrator';
 import type { IgnoredScope } from '../../quantize/placement';
 import { emitPlanJson, type MethodChoice } from '../../quantize/plan';
 import { quantizeWithSearch } from '../../quantize/quantize-with-search';
 import { buildReportData } from '../../quantize/report-data';
 import { renderReportHtml } from '../../quantize/report-html';
-import { emitTensorRtCalibrationCache } from '../../quantize/trt-cache';
+import { emitTensorRtCalibrationCache } from '../../quantize/emitters/tensorrt-cache';
 import { parseBiasCorrection, parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../main';
 import { ProgressBar } from '../progress';
@@ -79,7 +79,7 @@ Options:
     // OpenVINO's FakeQuantize IR path has its own flags (--preset, --subset): lib/openvino/quantize-command.ts.
     const backendAt = argv.findIndex((a) => a === '--backend' || a.startsWith('--backend='));
     if (backendAt >= 0 && (argv[backendAt] === '--backend=openvino' || argv[backendAt + 1] === 'openvino')) {
-      const { runOpenVinoQuantize } = await import('../../openvino/quantize-command');
+      const { runOpenVinoQuantize } = await import('./quantize-openvino');
       return runOpenVinoQuantize(argv);
     }
     const { values } = parseCommandArgs(

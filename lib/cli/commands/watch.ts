@@ -1,5 +1,5 @@
 /** `int8-detect watch`: detect objects on video files and cameras, as JSON lines or a live table. */
-import { drawDetectionsRaw } from '../../draw';
+import { drawDetectionsRaw } from '../../image/draw';
 import { createEngine } from '../../engine';
 import { createPipeline, type DropPolicy } from '../../video/pipeline';
 import type { DetectionsEvent, PipelineStats, SourceOptions } from '../../video/types';

@@ -4,7 +4,7 @@
  * [1, 4 + C, N], YOLOv5 three anchors per cell in [1, 3N, 5 + C], YOLOX one per cell in
  * [1, N, 5 + C]).
  */
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import type { CandidateBuffer, Candidates } from '../nms';
 import type { DetectorFamily, OutputTensor } from '../types';
 import { createYolov5Decoder } from './yolov5';

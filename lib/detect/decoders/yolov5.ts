@@ -3,7 +3,7 @@
  * grid cell, each row [cx, cy, w, h, objectness, C class probabilities], boxes already in input
  * pixels and everything already through its sigmoid in the graph.
  */
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
 import type { DecodeOptions, Decoder } from './index';

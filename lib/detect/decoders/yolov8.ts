@@ -3,7 +3,7 @@
  * rows cx, cy, w, h (input pixels) then C class probabilities; no objectness. Some exports add a
  * transpose and give [1, N, 4 + C]: the 'anchors-first' layout.
  */
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
 import type { DecodeOptions, Decoder } from './index';

@@ -3,7 +3,7 @@
  * (row-major within each stride), each row [dx, dy, log w, log h, objectness, C class scores],
  * objectness and class scores already through a sigmoid. Boxes are decoded here against the grid.
  */
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
 import type { DecodeOptions, Decoder } from './index';

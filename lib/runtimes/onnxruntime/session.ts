@@ -1,0 +1,228 @@
+/**
+ * The embedded default backend: ONNX Runtime on the CPU through the onnxruntime-node package.
+ * Each of `concurrency` worker threads holds its own session; runs go to an idle worker, or wait.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Int8DetectError } from '../../util/errors';
+import { decodeModel, encodeModel } from '../../onnx/model';
+import { lowerInt8Silu } from '../../onnx/lower-int8-silu';
+import { lowerIntegerConvs } from '../../onnx/lower-integer-conv';
+import type {
+  Backend,
+  BackendOpenOptions,
+  BackendSession,
+  InputTensor,
+  Precision,
+  RawTensor,
+  RunOptions,
+  RunResult,
+  TensorInfo,
+} from '../backend';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+type Feeds = Extract<ToWorker, { type: 'run' }>['feeds'];
+
+interface PendingRun {
+  resolve(result: RunResult): void;
+  reject(err: Error): void;
+}
+
+/** One worker thread with one ONNX Runtime session. */
+class SessionWorker {
+  private readonly pending = new Map<number, PendingRun>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  busy = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly inputs: TensorInfo[],
+    readonly outputs: TensorInfo[],
+    readonly version: string,
+  ) {
+    worker.on('message', (message: FromWorker) => this.onMessage(message));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`the ONNX Runtime worker thread exited with code ${code}`)));
+  }
+
+  static start(init: WorkerInit, modelPath: string): Promise<SessionWorker> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: init });
+      const onError = (err: Error) => reject(modelError(modelPath, err.message));
+      worker.once('error', onError);
+      worker.once('message', (message: FromWorker) => {
+        worker.off('error', onError);
+        if (message.type === 'ready') {
+          resolve(new SessionWorker(worker, message.inputs, message.outputs, message.version));
+        } else {
+          void worker.terminate();
+          reject(modelError(modelPath, message.type === 'initError' ? message.message : `unexpected message ${message.type}`));
+        }
+      });
+    });
+  }
+
+  run(feeds: Feeds, transfer: ArrayBuffer[]): Promise<RunResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'run', id, feeds } satisfies ToWorker, transfer);
+    });
+  }
+
+  endProfiling(): void {
+    this.worker.postMessage({ type: 'endProfiling', id: 0 } satisfies ToWorker);
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) return;
+    const closed = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    await closed;
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type !== 'result' && message.type !== 'runError') return;
+    const run = this.pending.get(message.id);
+    if (!run) return;
+    this.pending.delete(message.id);
+    if (message.type === 'result') run.resolve({ outputs: message.outputs, inputs: message.feeds as Record<string, InputTensor> });
+    else run.reject(new Int8DetectError('ERR_INFERENCE', `ONNX Runtime failed to run the model: ${message.message}`));
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = new Int8DetectError('ERR_INFERENCE', `ONNX Runtime worker failed: ${err.message}`, { cause: err });
+    for (const run of this.pending.values()) run.reject(this.failure);
+    this.pending.clear();
+  }
+}
+
+function modelError(modelPath: string, message: string): Int8DetectError {
+  return new Int8DetectError('ERR_MODEL', `ONNX Runtime could not load the model ${modelPath}: ${message}`);
+}
+
+function elementType(data: InputTensor['data']): string {
+  return data instanceof Float32Array ? 'float32' : 'uint8';
+}
+
+class OnnxRuntimeSession implements BackendSession {
+  readonly backend = 'onnxruntime' as const;
+  readonly device = 'cpu';
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly runtimeVersion: string;
+  private readonly idle: SessionWorker[];
+  private readonly queue: Array<(worker: SessionWorker) => void> = [];
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly workers: SessionWorker[],
+    readonly precision: Precision,
+  ) {
+    this.inputs = workers[0].inputs;
+    this.outputs = workers[0].outputs;
+    this.runtimeVersion = workers[0].version;
+    this.idle = workers.slice();
+  }
+
+  get concurrency(): number {
+    return this.workers.length;
+  }
+
+  async run(inputs: Record<string, InputTensor>, options: RunOptions = {}): Promise<RunResult> {
+    const feeds: Feeds = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, tensor] of Object.entries(inputs)) {
+      // A caller's own buffer is copied (structured clone); the engine's pooled buffers move.
+      feeds[name] = { data: tensor.data, dims: tensor.dims, type: elementType(tensor.data) };
+      if (options.transferInputs && tensor.data.buffer instanceof ArrayBuffer && !transfer.includes(tensor.data.buffer)) {
+        transfer.push(tensor.data.buffer);
+      }
+    }
+    this.inFlight++;
+    const worker = await this.acquireWorker();
+    try {
+      return await worker.run(feeds, transfer);
+    } finally {
+      this.releaseWorker(worker);
+      this.inFlight--;
+      if (this.inFlight === 0 && this.drained) this.drained();
+    }
+  }
+
+  /** Ask every worker to write its ONNX Runtime profile (sessions opened with profiling on). */
+  endProfiling(): void {
+    for (const worker of this.workers) worker.endProfiling();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  private acquireWorker(): Promise<SessionWorker> {
+    const worker = this.idle.pop();
+    if (worker) return Promise.resolve(worker);
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  private releaseWorker(worker: SessionWorker): void {
+    const next = this.queue.shift();
+    if (next) next(worker);
+    else this.idle.push(worker);
+  }
+}
+
+export interface OnnxRuntimeOpenOptions extends BackendOpenOptions {
+  /** Write ONNX Runtime's per-operator profile; files start with this prefix. */
+  profileFilePrefix?: string;
+}
+
+/**
+ * What ONNX Runtime's CPU provider does not fuse by itself in a Q/DQ model: INT8 convolutions with
+ * float outputs become ConvInteger (lower-integer-conv.ts), SiLUs between INT8 convolutions its
+ * INT8 QLinearSigmoid and QLinearMul (lower-int8-silu.ts). Other models pass through untouched,
+ * without being decoded.
+ */
+export function lowerForOnnxRuntime(bytes: Uint8Array): Uint8Array {
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return bytes;
+  const convs = lowerIntegerConvs(decodeModel(bytes));
+  const silus = lowerInt8Silu(convs.model);
+  return convs.lowered.length > 0 || silus.lowered > 0 ? encodeModel(silus.model) : bytes;
+}
+
+export const onnxRuntimeBackend: Backend = {
+  name: 'onnxruntime',
+  async open(options: OnnxRuntimeOpenOptions): Promise<BackendSession> {
+    if (options.device !== undefined && options.device !== 'cpu') {
+      throw new Int8DetectError(
+        'ERR_BACKEND_UNAVAILABLE',
+        `The onnxruntime backend runs on the CPU only, but device ${JSON.stringify(options.device)} was requested`,
+      );
+    }
+    const cores = os.availableParallelism();
+    const concurrency = Math.max(1, options.concurrency);
+    const threads = options.threads > 0 ? options.threads : Math.max(1, Math.floor(cores / concurrency));
+    const init: WorkerInit = {
+      modelBytes: lowerForOnnxRuntime(options.modelBytes),
+      intraOpNumThreads: threads,
+      enableProfiling: options.profileFilePrefix !== undefined,
+      profileFilePrefix: options.profileFilePrefix,
+    };
+    const workers: SessionWorker[] = [];
+    try {
+      for (let i = 0; i < concurrency; i++) workers.push(await SessionWorker.start(init, options.modelPath));
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.close()));
+      throw err;
+    }
+    return new OnnxRuntimeSession(workers, options.precision);
+  },
+};
+
+export type { RawTensor };

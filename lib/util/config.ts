@@ -1,0 +1,38 @@
+/**
+ * Every environment variable the library reads, in one place (node-llama-cpp's config.ts habit).
+ */
+import * as path from 'node:path';
+import { packageRoot } from '../native/core';
+
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export const config = {
+  /** Where cached engines and quantized models go. */
+  get cacheDir(): string {
+    return env('INT8_DETECT_CACHE_DIR') ?? path.join(packageRoot, '.cache');
+  },
+  /**
+   * The OpenVINO module to load instead of build/Release/int8_detect_openvino.node (a prebuilt one
+   * elsewhere; tests point it at a missing file to see the core run without OpenVINO).
+   */
+  get openVinoModule(): string | undefined {
+    return env('INT8_DETECT_OPENVINO_MODULE');
+  },
+  /** The shared test fixtures (models, COCO images); tests and scripts only. */
+  get fixturesDir(): string {
+    return path.resolve(env('INT8_DETECT_FIXTURES') ?? path.join(packageRoot, '..', 'shared', 'fixtures'));
+  },
+  /** Frames with more pixels than this are preprocessed on a worker thread, smaller ones inline. */
+  get asyncPreprocessPixels(): number {
+    const raw = env('INT8_DETECT_ASYNC_PREPROCESS_PIXELS');
+    return raw === undefined ? 65536 : Number(raw);
+  },
+  /** Threads ONNX Runtime uses within one operator; 0 lets it choose. */
+  get ortIntraOpThreads(): number {
+    const raw = env('INT8_DETECT_ORT_THREADS');
+    return raw === undefined ? 0 : Number(raw);
+  },
+};
