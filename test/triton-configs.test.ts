@@ -9,7 +9,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { openVinoModuleStatus } from '../lib/openvino/module-loader';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
 import { createTritonClient } from '../lib/runtimes/triton/client';
 import { formatConfigPbtxt } from '../lib/runtimes/triton/export/config-pbtxt';
 import { TritonSession } from '../lib/runtimes/triton/session';

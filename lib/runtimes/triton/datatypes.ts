@@ -4,8 +4,8 @@
  * and the typed arrays raw tensor bytes are read into (little-endian, as the binary tensor
  * extension and gRPC's raw contents carry them).
  */
-import type { TensorData } from '../../backends/backend';
-import { Int8DetectError } from '../../errors';
+import type { TensorData } from '../backend';
+import { Int8DetectError } from '../../util/errors';
 
 export type KserveDatatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64' | 'BF16' | 'BYTES';
 

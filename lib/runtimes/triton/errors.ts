@@ -6,7 +6,7 @@
  * - the server answered something that breaks the protocol (a wrong datatype, a size that does
  *   not add up, a response over the limit): ERR_INFERENCE saying what was wrong.
  */
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 
 /** A transport failure; `neverSent` marks one where the request cannot have reached the server. */
 export class TritonUnavailableError extends Int8DetectError {

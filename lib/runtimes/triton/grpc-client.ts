@@ -4,7 +4,7 @@
  * is loaded. Tensors travel as raw_input_contents / raw_output_contents.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import { protocolError, timedOut, tooLarge, TritonServerError, TritonUnavailableError } from './errors';
 import {
   decodeFlag,

@@ -6,7 +6,7 @@
  */
 import type { ModelOverrides } from '../../detect/profile';
 import type { DetectorFamily, PreprocessSpec } from '../../detect/types';
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 import type { ModelInfo } from '../../onnx/model-info';
 import { TritonSession } from './session';
 import type { TritonClientOptions } from './types';

@@ -5,7 +5,7 @@
  * ModelParameter holds one string_value): JSON where a value is structured.
  */
 import type { DetectorFamily, PreprocessSpec } from '../../detect/types';
-import { Int8DetectError } from '../../errors';
+import { Int8DetectError } from '../../util/errors';
 
 export const PARAMETER_PREFIX = 'int8_detect.';
 

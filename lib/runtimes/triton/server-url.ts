@@ -3,7 +3,7 @@
  * tensor extension), grpc:// and grpcs:// over gRPC. user:password in the URL becomes HTTP Basic
  * authentication (a header or gRPC metadata) and never appears in a message.
  */
-import { Int8DetectError, invalidArgument } from '../../errors';
+import { Int8DetectError, invalidArgument } from '../../util/errors';
 import { redactUrl } from '../../video/redact';
 import type { TritonProtocol } from './types';
 

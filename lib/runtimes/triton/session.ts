@@ -5,10 +5,10 @@
  * sent `concurrency` at a time. Every response is checked against the metadata (names, datatype,
  * shape, byte count) before the decoders see it.
  */
-import type { InputTensor, Precision, RawTensor, RunResult, TensorInfo } from '../../backends/backend';
+import type { InputTensor, Precision, RawTensor, RunResult, TensorInfo } from '../backend';
 import type { ModelInfo, ModelTensorInfo } from '../../onnx/model-info';
-import { Int8DetectError, invalidArgument } from '../../errors';
-import { ItemPool } from '../../pool';
+import { Int8DetectError, invalidArgument } from '../../util/errors';
+import { ItemPool } from '../../util/pool';
 import { bytesOf, bytesPerElement, datatypeOfData, elementTypeOf, isKserveDatatype, typedArrayFromBytes } from './datatypes';
 import { createTritonClient } from './client';
 import { protocolError } from './errors';

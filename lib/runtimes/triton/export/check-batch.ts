@@ -5,7 +5,7 @@
  * synchronous run on this thread is fine).
  */
 import type * as OnnxRuntime from 'onnxruntime-node';
-import { Int8DetectError } from '../../../errors';
+import { Int8DetectError } from '../../../util/errors';
 
 export interface BatchCheck {
   /** Largest absolute difference over all outputs, relative to the outputs' largest magnitude. */

@@ -3,7 +3,7 @@
  * int8-detect exports: Triton's onnxruntime_onnx, openvino and tensorrt_plan backends, and its
  * Python backend running our model.py. Field names follow Triton's model_config schema.
  */
-import { Int8DetectError } from '../../../errors';
+import { Int8DetectError } from '../../../util/errors';
 import { configTypeName, type KserveDatatype } from '../datatypes';
 
 export const TRITON_FLAVOURS = ['onnxruntime', 'openvino', 'tensorrt', 'python'] as const;

@@ -11,7 +11,7 @@
  * original model run alone (checkDynamicBatch), so a graph this rewrite cannot handle is refused
  * rather than exported wrong.
  */
-import { Int8DetectError } from '../../../errors';
+import { Int8DetectError } from '../../../util/errors';
 import { indexGraph, nameAllocator } from '../../../onnx/graph-index';
 import { attribute, cloneModel, decodeModel, encodeModel, int64Tensor, tensorInts, valueInfoShape, type OnnxModel, type OnnxTensor, type OnnxValueInfo } from '../../../onnx/model';
 import { ProtoWriter } from '../../../onnx/writer';

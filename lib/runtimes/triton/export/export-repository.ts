@@ -20,17 +20,17 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lowerForOnnxRuntime } from '../../../backends/onnxruntime';
-import type { TensorInfo } from '../../../backends/backend';
+import { lowerForOnnxRuntime } from '../../onnxruntime/session';
+import type { TensorInfo } from '../../backend';
 import { createEngine, type EngineInfo } from '../../../engine';
-import { Int8DetectError, invalidArgument } from '../../../errors';
-import { writeFileAtomic } from '../../../files';
-import { packageRoot } from '../../../native';
+import { Int8DetectError, invalidArgument } from '../../../util/errors';
+import { writeFileAtomic } from '../../../util/files';
+import { packageRoot } from '../../../native/core';
 import type { DetectorFamily } from '../../../detect/types';
 import { readModelInfo } from '../../../onnx/model-info';
-import { openVinoModuleStatus } from '../../../openvino/module-loader';
-import { buildTensorRtPlan } from '../../../tensorrt/build-plan';
-import { tensorRtModuleStatus } from '../../../tensorrt/module-loader';
+import { openVinoModuleStatus } from '../../openvino/module-loader';
+import { buildTensorRtPlan } from '../../tensorrt/build-plan';
+import { tensorRtModuleStatus } from '../../tensorrt/module-loader';
 import { int8CompanionPath } from '../../../quantize/int8-cache';
 import type { QuantizeWithSearchProgress } from '../../../quantize/quantize-with-search';
 import { datatypeOfElement } from '../datatypes';
@@ -209,7 +209,7 @@ export async function exportToTriton(options: TritonExportOptions): Promise<Trit
       await write(path.join(String(version), 'model.bin'), await fs.readFile(int8CompanionPath(artefact, '.bin')));
       await write(path.join(String(version), 'model.xml'), await fs.readFile(artefact));
     } else {
-      const { convertToOpenVinoIr } = await import('../../../openvino/convert');
+      const { convertToOpenVinoIr } = await import('../../openvino/convert');
       await fs.mkdir(versionDir, { recursive: true });
       await convertToOpenVinoIr(irSource?.bytes ?? source, path.join(versionDir, 'model.xml'));
       files.push(path.join(String(version), 'model.bin'), path.join(String(version), 'model.xml'));
