@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { preprocessFrame, tensorSize } from './detect/preprocess';
 import type { DetectOptions } from './detect/types';
 import type { Engine } from './engine';
+import { median, percentile } from './util/statistics';
 import { validateRawFrame, type RawFrame } from './image/frame';
 
 export interface LatencyStats {
@@ -44,18 +45,6 @@ export interface BenchOptions {
   depth?: number;
   detectOptions?: DetectOptions;
   onRound?: (round: number, rounds: number) => void;
-}
-
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index];
-}
-
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function latencyStats(samples: number[]): LatencyStats {

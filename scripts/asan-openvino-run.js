@@ -5,8 +5,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { createEngine, convertToOpenVinoIr } = require('../dist/lib/index');
-const { config } = require('../dist/lib/config');
-const { openVinoModuleStatus } = require('../dist/lib/openvino/module-loader');
+const { config } = require('../dist/lib/util/config');
+const { openVinoModuleStatus } = require('../dist/lib/runtimes/openvino/module');
 
 async function expectError(what, promise) {
   try {
@@ -19,7 +19,7 @@ async function expectError(what, promise) {
 }
 
 async function main() {
-  const status = openVinoModuleStatus();
+  const status = await openVinoModuleStatus();
   if (!status.loaded) throw new Error(`the ASan OpenVINO module did not load: ${status.reason}`);
   console.log(`asan-openvino: ${status.file}, OpenVINO ${status.version}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'int8-detect-asan-ov-'));
@@ -44,7 +44,7 @@ async function main() {
     await expectError('missing bin', createEngine({ model: xml, backend: 'openvino' }));
     // The quantization half of the module: statistics runner (extra outputs, f32 inference) and
     // the FakeQuantize emitter with its bias shifts, on a few calibration frames, then the IR it wrote.
-    const { quantizeForOpenVino } = require('../dist/lib/openvino/quantize');
+    const { quantizeForOpenVino } = require('../dist/lib/runtimes/openvino/quantize');
     const { calibratorFromFolder } = require('../dist/lib/quantize/calibrator');
     const probeEngine = await createEngine({ model, backend: 'openvino' });
     const calibrator = await calibratorFromFolder(path.join(config.fixturesDir, 'coco', 'calib'), { preprocess: probeEngine.info.preprocess, inputName: 'images', limit: 4 });

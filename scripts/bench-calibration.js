@@ -9,8 +9,8 @@
  * wall time and of this process's CPU time (the steadier figure on a shared machine).
  * Range methods: each method's time on the filled histogram, symmetric and asymmetric, medians.
  */
-const { cpuInfo } = require('../dist/lib/cpu');
-const { median } = require('../dist/lib/bench');
+const { cpuInfo } = require('../dist/lib/hardware/cpu');
+const { median } = require('../dist/lib/util/statistics');
 const { ActivationStatistics, RANGE_METHODS } = require('../dist/lib/quantize/statistics');
 const { syntheticDistributions } = require('../dist/test/helpers/calibration-reference');
 

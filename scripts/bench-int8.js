@@ -11,8 +11,8 @@ const { parseArgs } = require('node:util');
 
 const dist = path.resolve(__dirname, '..', 'dist', 'lib');
 const { createEngine } = require(path.join(dist, 'engine.js'));
-const { median } = require(path.join(dist, 'bench.js'));
-const { cpuInfo } = require(path.join(dist, 'cpu.js'));
+const { median } = require(path.join(dist, 'util', 'statistics.js'));
+const { cpuInfo } = require(path.join(dist, 'hardware', 'cpu.js'));
 
 async function timeRun(engine, input, iterations) {
   const times = [];

@@ -24,11 +24,11 @@ const { parseArgs } = require('node:util');
 const dist = path.resolve(__dirname, '..', 'dist');
 const { createEngine } = require(path.join(dist, 'lib', 'engine'));
 const { createPipeline } = require(path.join(dist, 'lib', 'video', 'pipeline'));
-const { cpuInfo } = require(path.join(dist, 'lib', 'cpu'));
-const { config } = require(path.join(dist, 'lib', 'config'));
-const { percentile, median } = require(path.join(dist, 'lib', 'bench'));
+const { cpuInfo } = require(path.join(dist, 'lib', 'hardware', 'cpu'));
+const { config } = require(path.join(dist, 'lib', 'util', 'config'));
+const { percentile, median } = require(path.join(dist, 'lib', 'util', 'statistics'));
 const { preprocessFrame, tensorSize } = require(path.join(dist, 'lib', 'detect', 'preprocess'));
-const { validateRawFrame } = require(path.join(dist, 'lib', 'frame'));
+const { validateRawFrame } = require(path.join(dist, 'lib', 'image', 'frame'));
 const { startRtspServer } = require(path.join(dist, 'test', 'helpers', 'video'));
 
 const { values } = parseArgs({

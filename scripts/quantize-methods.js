@@ -16,10 +16,10 @@ const { evaluateEngine, COCO_EVAL_DETECT_OPTIONS } = require(path.join(dist, 'ev
 const { readModelInfo } = require(path.join(dist, 'onnx', 'model-info.js'));
 const { resolveModelProfile } = require(path.join(dist, 'detect', 'profile.js'));
 const { calibratorFromFolder } = require(path.join(dist, 'quantize', 'calibrator.js'));
-const { quantizeModel } = require(path.join(dist, 'quantize', 'quantize.js'));
+const { quantizeModel } = require(path.join(dist, 'runtimes', 'onnxruntime', 'quantize.js'));
 const { buildPlan, macCounts } = require(path.join(dist, 'quantize', 'plan.js'));
-const { emitQdqModel } = require(path.join(dist, 'quantize', 'emit-qdq.js'));
-const { cpuInfo } = require(path.join(dist, 'cpu.js'));
+const { emitQdqModel } = require(path.join(dist, 'quantize', 'emitters', 'qdq.js'));
+const { cpuInfo } = require(path.join(dist, 'hardware', 'cpu.js'));
 
 async function mAP(modelPath, images, dataset) {
   const engine = await createEngine({ model: modelPath, backend: 'onnxruntime' });

@@ -9,8 +9,8 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const sharp = require('sharp');
 const { createEngine } = require('../dist/lib/engine');
-const { config } = require('../dist/lib/config');
-const { cpuInfo } = require('../dist/lib/cpu');
+const { config } = require('../dist/lib/util/config');
+const { cpuInfo } = require('../dist/lib/hardware/cpu');
 
 async function main() {
   const { values } = parseArgs({ options: { model: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' }, backend: { type: 'string' }, concurrency: { type: 'string' } } });

@@ -19,7 +19,7 @@ import { exposeTensors } from '../lib/quantize/collect';
 import { emitQdqModel } from '../lib/quantize/emitters/qdq';
 import type { ComputeSite } from '../lib/quantize/placement';
 import { buildPlan, type QuantizationPlan } from '../lib/quantize/plan';
-import { quantizeModel } from '../lib/quantize/quantize';
+import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
 import { perChannelScales, quantizePerChannel } from '../lib/quantize/weights';
 import { coco, models } from './helpers/fixtures';
 import { buildModel, int, ints, node, str, weights } from './helpers/onnx-graph';

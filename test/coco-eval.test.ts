@@ -20,7 +20,7 @@ import {
 import type { Detection } from '../lib/detect/types';
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from '../lib/eval/coco-match';
 import { Int8DetectError } from '../lib/util/errors';
-import { packageRoot } from '../lib/native/core';
+import { packageRoot } from '../lib/util/package';
 import { coco } from './helpers/fixtures';
 
 const dataDir = path.join(packageRoot, 'test', 'data', 'coco');

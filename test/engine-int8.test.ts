@@ -7,9 +7,10 @@ import { createEngine, type Engine } from '../lib/engine';
 import { resolveModelProfile } from '../lib/detect/profile';
 import { readModelInfo } from '../lib/onnx/model-info';
 import { calibratorFromAsyncFrames, calibratorFromFrames } from '../lib/quantize/calibrator';
-import { int8CacheKey, resolveInt8Settings } from '../lib/engine/int8';
-import { int8KeyHash, lookupInt8Model, storeInt8Model } from '../lib/quantize/int8-cache';
-import { sha256 } from '../lib/runtimes/tensorrt/plan-cache';
+import { int8CacheKey, resolveInt8Settings } from '../lib/engine/int8-settings';
+import { lookupInt8Model, storeInt8Model } from '../lib/engine/int8-cache';
+import type { Int8Summary } from '../lib/engine/int8-summary';
+import { keyHash as int8KeyHash, sha256 } from '../lib/util/hash';
 import { coco, models } from './helpers/fixtures';
 
 // Every test shares one cache folder (INT8_DETECT_CACHE_DIR is read at each createEngine), so they run one at a time.
@@ -104,7 +105,7 @@ test.serial('a truncated cache entry is reported, deleted and rebuilt, never loa
   const engine = await createEngine(options);
   try {
     t.is(engine.info.quantization!.source, 'quantized');
-    t.regex(engine.info.reasons.quantization!, /not trusted and was rebuilt: .*truncated or overwritten/);
+    t.regex(engine.info.reasons.quantization!, /not trusted and was rebuilt: .*truncated or replaced/);
     const manifest = JSON.parse(await fs.readFile(`${cachePath}.json`, 'utf8'));
     const rebuilt = await fs.readFile(cachePath);
     t.is(manifest.artefact.sha256, sha256(rebuilt));
@@ -117,14 +118,14 @@ test.serial('a truncated cache entry is reported, deleted and rebuilt, never loa
 test.serial('a manifest that is not JSON, or is for other settings, is not trusted', async (t) => {
   const file = path.join(cacheDir, 'manifest-check', 'm.onnx');
   const key = { model: 'a' };
-  await storeInt8Model(file, key, new Uint8Array([1, 2, 3]), { any: 1 });
+  await storeInt8Model(file, key, new Uint8Array([1, 2, 3]), { any: 1 } as unknown as Int8Summary);
   t.is((await lookupInt8Model(file, key)).status, 'hit');
   const other = await lookupInt8Model(file, { model: 'b' });
-  t.is(other.status, 'corrupt');
+  t.is(other.status, 'stale');
   t.regex((other as { reason: string }).reason, /other settings/);
   await fs.writeFile(`${file}.json`, '{"format": "int8-detect-int8-mo');
   const broken = await lookupInt8Model(file, key);
-  t.is(broken.status, 'corrupt');
+  t.is(broken.status, 'stale');
   t.regex((broken as { reason: string }).reason, /not valid JSON/);
   await fs.rm(`${file}.json`);
   t.regex(((await lookupInt8Model(file, key)) as { reason: string }).reason, /has no manifest/);

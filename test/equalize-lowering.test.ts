@@ -18,7 +18,8 @@ import { collectStatistics, exposeTensors } from '../lib/quantize/collect';
 import { emitQdqModel } from '../lib/quantize/emitters/qdq';
 import { equalizeChains, findSiluChains, foldChannelMaxima } from '../lib/quantize/equalize';
 import { macCounts } from '../lib/quantize/plan';
-import { quantizeModel } from '../lib/quantize/quantize';
+import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
+import { onnxRuntimeStatisticsSession } from '../lib/runtimes/onnxruntime/statistics-session';
 import type { PreprocessSpec } from '../lib/detect/types';
 import { coco, models } from './helpers/fixtures';
 
@@ -71,7 +72,7 @@ test('equalization rewrites Conv -> SiLU chains without changing the float model
   const model = decodeModel(await fs.readFile(models.yoloxNano));
   const chains = findSiluChains(model);
   t.true(chains.length >= 100, `found ${chains.length} Conv -> SiLU chains`);
-  const pre = await collectStatistics(model, await calibrator(8), { tensors: [], channelMaxima: chains.flatMap((c) => [c.tensor, c.product]), maxFrames: 4 });
+  const pre = await collectStatistics(model, await calibrator(8), { tensors: [], channelMaxima: chains.flatMap((c) => [c.tensor, c.product]), maxFrames: 4, openSession: onnxRuntimeStatisticsSession(0) });
   t.is(pre.frames, 4);
   const { model: equalized, chains: done } = equalizeChains(model, chains, pre.channelMaxima);
   const stem = done.find((c) => c.tensor === '1177');

@@ -7,7 +7,10 @@ import { agreementMetrics } from '../lib/quantize/agreement';
 import { calibratorFromFrames } from '../lib/quantize/calibrator';
 import { prepareHeldBack, relativeOutputError } from '../lib/quantize/candidate';
 import { bootstrapDropInterval, estimatedDrop, REFERENCE_MAP, searchMixedPrecision } from '../lib/quantize/mixed-precision';
-import { quantizeModel } from '../lib/quantize/quantize';
+import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
+import { onnxRuntimeBackend } from '../lib/runtimes/onnxruntime/descriptor';
+import { qdqQuantizer } from '../lib/runtimes/onnxruntime/quantizer';
+import { candidateOpener } from '../lib/runtimes/open-detector';
 import type { Detection } from '../lib/detect/types';
 import { coco, models } from './helpers/fixtures';
 
@@ -66,13 +69,16 @@ test('the search on the YOLOX fixture: ranks activations, keeps the most sensiti
   const heldBack = await prepareHeldBack(await Promise.all(files.slice(-6).map((f) => decodeImage(f))), spec);
   const fp32Model = await fs.readFile(models.yoloxNano);
 
-  const relaxed = await searchMixedPrecision({ fp32Model, model: quantized.model, plan, heldBack, engineOptions: {}, maxDrop: Number.POSITIVE_INFINITY });
+  const emitter = await qdqQuantizer.emitter({ model: quantized.model, modelBytes: quantized.modelBytes, inputBytes: fp32Model, plan });
+  t.teardown(() => emitter.dispose());
+  const open = candidateOpener(onnxRuntimeBackend, {});
+  const relaxed = await searchMixedPrecision({ plan, heldBack, emitter, open, maxDrop: Number.POSITIVE_INFINITY });
   t.deepEqual(relaxed.keepFloat, []);
   t.is(relaxed.sensitivity.length, 0, 'nothing to rank when everything passes');
   t.is(relaxed.trials.length, 1);
   t.true(relaxed.agreement.floor > 0.5 && relaxed.agreement.floor <= 1);
 
-  const strict = await searchMixedPrecision({ fp32Model, model: quantized.model, plan, heldBack, engineOptions: {}, maxDrop: 0, sensitivityFrames: 2 });
+  const strict = await searchMixedPrecision({ plan, heldBack, emitter, open, maxDrop: 0, sensitivityFrames: 2 });
   t.is(strict.sensitivity.length, 6);
   for (let i = 1; i < 6; i++) t.true(strict.sensitivity[i - 1].error >= strict.sensitivity[i].error, 'most sensitive first');
   const ranked = strict.sensitivity.map((s) => s.name);

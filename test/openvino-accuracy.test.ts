@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { createEngine, type EngineOptions } from '../lib/engine';
 import { loadCocoDataset } from '../lib/eval/coco-dataset';
 import { evaluateEngine } from '../lib/eval/evaluate-engine';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { coco, models } from './helpers/fixtures';
 
-const status = openVinoModuleStatus();
+const status = runtimeStatusSync('openvino');
 const ovTest = status.loaded ? test.serial : test.skip;
 if (!status.loaded) console.log(`openvino-accuracy: skipped: ${status.reason}`);
 

@@ -10,10 +10,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine } from '../lib/engine';
 import { convertToOpenVinoIr } from '../lib/runtimes/openvino/convert';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { openVinoModuleStatus } from '../lib/runtimes/openvino/module';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { models } from './helpers/fixtures';
 
-const status = openVinoModuleStatus();
+const status = runtimeStatusSync('openvino');
 const ovTest = status.loaded ? test.serial : test.skip;
 if (!status.loaded) console.log(`openvino-errors: tests that need the module skipped: ${status.reason}`);
 
@@ -57,7 +58,7 @@ test('OpenVINO absent: probe() gives the reason, the core still loads and runs, 
 test('a module file that is not a library fails its test load in a child process, as a reason', async (t) => {
   const fake = path.join(dir, 'fake_openvino.node');
   await fs.writeFile(fake, 'not a shared library');
-  const fakeStatus = openVinoModuleStatus({ file: fake });
+  const fakeStatus = await openVinoModuleStatus({ file: fake });
   t.false(fakeStatus.loaded);
   t.true(fakeStatus.built);
   t.regex(fakeStatus.reason ?? '', /fake_openvino\.node failed to load in a test process/);
@@ -78,12 +79,12 @@ ovTest('an IR on another backend is refused: only openvino runs IR', async (t) =
   await convertToOpenVinoIr(models.yoloxNano, xml);
   const err = await t.throwsAsync(createEngine({ model: xml, backend: 'onnxruntime' }));
   t.is((err as { code?: string }).code, 'ERR_MODEL');
-  t.regex(err?.message ?? '', /is an OpenVINO IR model: only backend 'openvino' runs it, not 'onnxruntime'/);
+  t.regex(err?.message ?? '', /is an OpenVINO model file: only backend 'openvino' runs it, not 'onnxruntime'/);
 });
 
 for (const device of ['NPU', 'GPU.7']) {
   ovTest(`device '${device}', not present here, is refused with the list of available devices`, async (t) => {
-    if (status.info?.devices.some((d) => d.name.startsWith(device))) return t.pass(`${device} is present on this machine`);
+    if (status.devices.some((d) => d.startsWith(device))) return t.pass(`${device} is present on this machine`);
     const err = await t.throwsAsync(createEngine({ model: models.yoloxNano, backend: 'openvino', device }));
     t.is((err as { code?: string }).code, 'ERR_ARGUMENT');
     t.regex(err?.message ?? '', new RegExp(`the OpenVINO device '${device.replace('.', '\\.')}' is not present here; available devices: CPU \\(`));

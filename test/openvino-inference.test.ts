@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import type { Detection } from '../lib/detect/types';
 import { createEngine, type Engine } from '../lib/engine';
 import { convertToOpenVinoIr } from '../lib/runtimes/openvino/convert';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { summarizePerfCounters } from '../lib/runtimes/openvino/perf-table';
 import { coco, models } from './helpers/fixtures';
 import { iou } from './helpers/boxes';
 
-const status = openVinoModuleStatus();
+const status = runtimeStatusSync('openvino');
 const ovTest = status.loaded ? test.serial : test.skip;
 if (!status.loaded) console.log(`openvino-inference: skipped: ${status.reason}`);
 

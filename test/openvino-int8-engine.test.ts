@@ -11,12 +11,12 @@ import * as path from 'node:path';
 import { createEngine, type Engine } from '../lib/engine';
 import { resolveModelProfile } from '../lib/detect/profile';
 import { readModelInfo } from '../lib/onnx/model-info';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { calibratorFromAsyncFrames, calibratorFromFrames } from '../lib/quantize/calibrator';
 import { sha256 } from '../lib/runtimes/tensorrt/plan-cache';
 import { coco, models } from './helpers/fixtures';
 
-const status = openVinoModuleStatus();
+const status = runtimeStatusSync('openvino');
 const ovTest = status.loaded ? test.serial : test.skip;
 if (!status.loaded) console.log(`openvino-int8-engine: skipped: ${status.reason}`);
 

@@ -9,10 +9,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine } from '../lib/engine';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { gridCells, tinyModel } from './helpers/tiny-onnx';
 
-const status = openVinoModuleStatus();
+const status = runtimeStatusSync('openvino');
 const ovTest = status.loaded ? test : test.skip;
 if (!status.loaded) console.log(`openvino-leak: skipped: ${status.reason}`);
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Detection } from '../lib/detect/types';
 import { createEngine, type Engine } from '../lib/engine';
 import { decodeImage } from '../lib/image/decode';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { summarizePerfCounters } from '../lib/runtimes/openvino/perf-table';
 import { quantizeForOpenVino, type OpenVinoQuantizeResult } from '../lib/runtimes/openvino/quantize';
 import { emitOpenVinoIr } from '../lib/runtimes/openvino/emit-ir';
@@ -23,7 +23,7 @@ import { readModelInfo } from '../lib/onnx/model-info';
 import { COCO_EVAL_DETECT_OPTIONS } from '../lib/eval/evaluate-engine';
 import { coco, models } from './helpers/fixtures';
 
-const status = openVinoModuleStatus();
+const status = runtimeStatusSync('openvino');
 const ovTest = status.loaded ? test.serial : test.skip;
 if (!status.loaded) console.log(`openvino-quantize: skipped: ${status.reason}`);
 
@@ -60,7 +60,7 @@ ovTest('the IR has a FakeQuantize on every planned activation and weight, and no
   // The head's prediction convs stay float: their weights are not quantized.
   t.true(result.plan.compute.some((c) => !c.quantized && c.reason.startsWith('detection head')), 'the head is kept in float');
   const keep = new Set(result.plan.activations.slice(0, 3).map((a) => a.name));
-  const emitted = await emitOpenVinoIr(loadOpenVinoQuantizeBindings(), { model: result.floatModel, plan: result.plan, preset: 'mixed', keepFloat: keep, xmlPath: path.join(folder, 'keep.xml') });
+  const emitted = await emitOpenVinoIr(await loadOpenVinoQuantizeBindings(), { model: result.modelBytes, plan: result.plan, preset: 'mixed', keepFloat: keep, xmlPath: path.join(folder, 'keep.xml') });
   const kept = await fakeQuantizeNames(emitted.xmlPath);
   for (const name of keep) t.false(kept.has(`${name}/fq`), `${name} is kept in float`);
   t.is(kept.size, names.size - keep.size);
@@ -73,8 +73,8 @@ ovTest("fast bias correction: the IR carries the plan's shifted biases, and only
   t.true(biases.size >= 90, `${biases.size} biases corrected`);
   t.true(corrections.some((c) => c.source === 'weight') && corrections.some((c) => c.source === 'activation'), 'both halves: the weights and the activations');
   t.is(result.report.biasesShifted, biases.size);
-  const bindings = loadOpenVinoQuantizeBindings();
-  const plain = await emitOpenVinoIr(bindings, { model: result.floatModel, plan: { ...result.plan, biasCorrections: [] }, preset: 'mixed', xmlPath: path.join(folder, 'plain.xml') });
+  const bindings = await loadOpenVinoQuantizeBindings();
+  const plain = await emitOpenVinoIr(bindings, { model: result.modelBytes, plan: { ...result.plan, biasCorrections: [] }, preset: 'mixed', xmlPath: path.join(folder, 'plain.xml') });
   t.is(plain.report.biasesShifted, 0);
   const [shifted, unshifted] = await Promise.all([fs.readFile(result.binPath), fs.readFile(plain.binPath)]);
   t.is(shifted.length, unshifted.length, 'same constants, other values');
@@ -83,7 +83,7 @@ ovTest("fast bias correction: the IR carries the plan's shifted biases, and only
   const node = corrections.find((c) => c.source === 'activation')!.node;
   const keepFloat = new Set(corrections.filter((c) => c.node === node).map((c) => c.tensor));
   t.is(keepFloat.size, 2);
-  const keep = await emitOpenVinoIr(bindings, { model: result.floatModel, plan: result.plan, preset: 'mixed', keepFloat, xmlPath: path.join(folder, 'keep-float.xml') });
+  const keep = await emitOpenVinoIr(bindings, { model: result.modelBytes, plan: result.plan, preset: 'mixed', keepFloat, xmlPath: path.join(folder, 'keep-float.xml') });
   t.is(keep.report.biasesShifted, biases.size - 1);
   t.is(keep.report.weightFakeQuantizes, result.report.weightFakeQuantizes - 1);
 });

@@ -26,7 +26,7 @@ if (!hasPrebuild && !process.env.CI) {
     const script = `
       const gyp = require('node-gyp-build');
       const file = gyp.path(${JSON.stringify(copy)});
-      const { loadCoreAddon } = require(${JSON.stringify(path.join(copy, 'dist', 'lib', 'native.js'))});
+      const { loadCoreAddon } = require(${JSON.stringify(path.join(copy, 'dist', 'lib', 'native', 'core-addon.js'))});
       const core = loadCoreAddon();
       const dst = new Float32Array(3 * 4 * 4);
       core.preprocessSync({ src: new Uint8Array(2 * 2 * 3).fill(200), width: 2, height: 2, format: 'rgb', stride: 6,

@@ -5,7 +5,7 @@ import { PIXEL_FORMATS, validateRawFrame, type PixelFormat, type ValidatedFrame 
 import { letterboxGeometry } from '../lib/detect/letterbox';
 import { buildPreprocessJob, preprocessFrame, preprocessFrameSync, tensorSize } from '../lib/detect/preprocess';
 import type { PreprocessSpec } from '../lib/detect/types';
-import { loadCoreAddon, type NativePreprocessJob } from '../lib/native/core';
+import { loadCoreAddon, type NativePreprocessJob } from '../lib/native/core-addon';
 import { coco } from './helpers/fixtures';
 import {
   cropRgb,

@@ -7,12 +7,13 @@ import { promisify } from 'node:util';
 import { cpuInfo, NO_CPU_FEATURES, parseCpuInfo, type CpuFeatures } from '../lib/hardware/cpu';
 import { Int8DetectError } from '../lib/util/errors';
 import { detectJetson, parseNvTegraRelease } from '../lib/hardware/jetson';
-import { loadCoreAddon, type NativeCudaProbe } from '../lib/native/core';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { loadCoreAddon, type NativeCudaProbe } from '../lib/native/core-addon';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { chooseBackend, probe, type BackendChoice, type ProbeReport } from '../lib/probe';
 
 // With the OpenVINO module built (npm run setup:openvino, as CI does) 'auto' picks OpenVINO before ONNX Runtime.
-const openVinoLoaded = openVinoModuleStatus().loaded;
+const openVinoStatus = runtimeStatusSync('openvino');
+const openVinoLoaded = openVinoStatus.loaded;
 const autoCpuBackend = openVinoLoaded ? 'openvino' : 'onnxruntime';
 
 const run = promisify(execFile);
@@ -253,7 +254,7 @@ test('probe: onnxruntime available with its version; openvino available where bu
   t.deepEqual(report.backends.onnxruntime, { available: true, version: ortVersion, devices: ['cpu'] });
   if (openVinoLoaded) {
     t.true(report.backends.openvino.available);
-    t.is(report.backends.openvino.version, openVinoModuleStatus().version);
+    t.is(report.backends.openvino.version, openVinoStatus.version);
     t.regex(report.backends.openvino.devices[0] ?? '', /^CPU \(.*; /, 'CPU with its full name and INT8 features');
   } else {
     t.false(report.backends.openvino.available);
@@ -417,7 +418,7 @@ interface ChildProbe {
 /** Probe in a fresh Node process that finds the fake driver first on its library path. */
 async function probeWithFakeDriver(dir: string, logFile?: string): Promise<ChildProbe> {
   const script = `
-    const { loadCoreAddon } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))});
+    const { loadCoreAddon } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native', 'core-addon.js'))});
     const { probe, chooseBackend } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'probe.js'))});
     (async () => {
       const first = loadCoreAddon().cudaProbe();

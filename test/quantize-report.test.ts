@@ -7,10 +7,11 @@ import { promisify } from 'node:util';
 import { resolveModelProfile } from '../lib/detect/profile';
 import { readModelInfo } from '../lib/onnx/model-info';
 import { calibratorFromFrames, splitHeldBack } from '../lib/quantize/calibrator';
-import { quantizeWithSearch, type QuantizeWithSearchResult } from '../lib/quantize/quantize-with-search';
-import { writeQuantizationReport } from '../lib/quantize/report';
-import type { QuantizationReportData } from '../lib/quantize/report-data';
-import { renderReportHtml } from '../lib/quantize/report-html';
+import { writeQuantizationReport } from '../lib/report/write';
+import type { QuantizationReportData } from '../lib/report/data';
+import { renderReportHtml } from '../lib/report/html';
+import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
+import type { QuantizedModel } from '../lib/runtimes/quantize-model';
 import { runCli } from './helpers/cli';
 import { coco, models } from './helpers/fixtures';
 
@@ -35,7 +36,7 @@ function tagProblem(html: string): string | null {
 }
 
 let dir: string;
-let result: QuantizeWithSearchResult;
+let result: QuantizedModel;
 let data: QuantizationReportData;
 let html: string;
 const reportFile = () => path.join(dir, 'report.html');
@@ -48,7 +49,7 @@ test.before(async () => {
   const files = (await fs.readdir(coco.calibImages)).sort().slice(0, 16).map((f) => path.join(coco.calibImages, f));
   const split = splitHeldBack(files, 4);
   const calibrator = calibratorFromFrames(split.calibration, { preprocess: profile.preprocess, inputName: profile.inputName });
-  result = await quantizeWithSearch({ model, preprocess: profile.preprocess, calibrator, heldBack: split.heldBack, maxDrop: 1 });
+  result = await quantizeModel({ model, calibrator, heldBack: split.heldBack, maxDrop: 1 });
   const started = Date.now();
   data = await writeQuantizationReport(result, reportFile(), {
     evaluation: { imagesDir: coco.evalImages, annotations: coco.evalAnnotations, limit: 3 },
@@ -71,7 +72,7 @@ test('the report is one well-formed page with no external reference', (t) => {
 });
 
 test('one histogram SVG per quantized activation, with its chosen range and every method', (t) => {
-  const activations = result.quantized.plan.activations;
+  const activations = result.plan.activations;
   t.is((html.match(/<svg class="hist"/g) ?? []).length, activations.length);
   t.is(data.tensors.length, activations.length);
   for (const tensor of data.tensors) {
@@ -98,8 +99,8 @@ test('per-layer FP32-against-INT8 error for every quantized activation', (t) => 
 test('the kept-float tables, the check, mAP and latency are on the page', (t) => {
   t.regex(html, /<table class="kept-float">[\s\S]*no activation was kept in float by the mixed-precision search/);
   const floatRows = html.match(/<table class="float-nodes">[\s\S]*?<\/table>/)![0].match(/<tr>/g)!.length - 1;
-  t.is(floatRows, result.quantized.plan.float.length);
-  t.true(result.quantized.plan.float.length > 0, 'the detection head stays in float');
+  t.is(floatRows, result.plan.float.length);
+  t.true(result.plan.float.length > 0, 'the detection head stays in float');
   t.regex(html, new RegExp(`INT8 multiply-accumulates</div><div class="value">${(result.macs.int8Fraction * 100).toFixed(1)} %`));
   t.regex(html, /Agreement AP50 with FP32/);
   t.truthy(data.evaluation);

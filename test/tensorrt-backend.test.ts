@@ -9,24 +9,27 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { backendImplementation } from '../lib/runtimes/registry';
+import '../lib/runtimes/builtin';
+import { backendDescriptor } from '../lib/runtimes/registry';
 import { parseCudaDevice } from '../lib/runtimes/tensorrt/descriptor';
 import { parseShapeFlag } from '../lib/cli/commands/build';
 import { createEngine } from '../lib/engine';
 import { Int8DetectError } from '../lib/util/errors';
-import { loadCoreAddon } from '../lib/native/core';
-import { optionalModulePath, probe } from '../lib/probe';
+import { loadCoreAddon } from '../lib/native/core-addon';
+import { optionalModulePath } from '../lib/native/optional-module';
+import { probe } from '../lib/probe';
 import { resolveInputShapes } from '../lib/runtimes/tensorrt/input-shapes';
-import { defaultTensorRtModulePath, loadTensorRtModule, tensorRtModuleStatus } from '../lib/runtimes/tensorrt/module-loader';
+import { loadTensorRtModule, tensorRtModuleStatus } from '../lib/runtimes/tensorrt/module';
 import { decodeTensorRtVersion, encodeTensorRtVersion, formatTensorRtVersion } from '../lib/runtimes/tensorrt/version';
 import { runCli } from './helpers/cli';
 import { models } from './helpers/fixtures';
 
 const run = promisify(execFile);
-const moduleBuilt = fs.existsSync(defaultTensorRtModulePath);
+const moduleBuilt = fs.existsSync(optionalModulePath('tensorrt'));
 
-test('the module path probe() names is the one the loader loads', (t) => {
-  t.is(defaultTensorRtModulePath, optionalModulePath('tensorrt'));
+test('the module path probe() names is the one the loader loads', async (t) => {
+  const status = await tensorRtModuleStatus();
+  t.is(status.file, optionalModulePath('tensorrt'));
 });
 
 const notBuilt = moduleBuilt ? test.skip : test;
@@ -39,7 +42,7 @@ notBuilt('probe(): TensorRT unavailable, saying the module is not built and what
   t.deepEqual(trt.devices, []);
   t.regex(trt.reason ?? '', /^the TensorRT module is not built \(no build\/Release\/int8_detect_tensorrt\.node in .*\): install TensorRT .* run 'npm run build:native'/);
   t.regex(trt.reason ?? '', /\. CUDA probe: /);
-  const status = tensorRtModuleStatus();
+  const status = await tensorRtModuleStatus();
   t.false(status.loaded);
   if (!status.loaded) t.false(status.built);
 });
@@ -59,24 +62,25 @@ notBuilt("createEngine({ backend: 'tensorrt' }) throws TensorRT's reason; 'auto'
   t.is(typeof loadCoreAddon().testCalibrationBridge, 'function', 'the core addon still loads, with the bridge test entry point');
 });
 
-notBuilt('backendImplementation and loadTensorRtModule refuse TensorRT with the reason, without crashing', (t) => {
-  t.throws(() => backendImplementation('tensorrt'), { instanceOf: Int8DetectError, message: /^The tensorrt backend cannot run here: the TensorRT module is not built/ });
-  t.throws(() => loadTensorRtModule(), { instanceOf: Int8DetectError, message: /^TensorRT cannot run here: the TensorRT module is not built/ });
-  t.is(backendImplementation('onnxruntime').name, 'onnxruntime');
+notBuilt("the tensorrt descriptor's open() and loadTensorRtModule refuse TensorRT with the reason, without crashing", async (t) => {
+  const open = backendDescriptor('tensorrt').open({ modelPath: models.yoloxNano, modelBytes: fs.readFileSync(models.yoloxNano), precision: 'fp32', concurrency: 1, threads: 0, cacheDir: os.tmpdir() });
+  await t.throwsAsync(open, { instanceOf: Int8DetectError, message: /^TensorRT cannot run here: the TensorRT module is not built/ });
+  await t.throwsAsync(loadTensorRtModule(), { instanceOf: Int8DetectError, message: /^TensorRT cannot run here: the TensorRT module is not built/ });
+  t.is(backendDescriptor('onnxruntime').name, 'onnxruntime');
 });
 
-test('a module file that is not a library fails its test load in a child process, as a reason', (t) => {
+test('a module file that is not a library fails its test load in a child process, as a reason', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'int8-detect-trt-module-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'int8_detect_tensorrt.node');
   fs.writeFileSync(file, 'not an ELF file');
-  const status = tensorRtModuleStatus({ file });
+  const status = await tensorRtModuleStatus({ file });
   t.false(status.loaded);
   if (!status.loaded) {
     t.true(status.built);
     t.regex(status.reason, /^int8_detect_tensorrt\.node failed to load in a test process: .*(invalid ELF header|file too short|not a valid)/i);
   }
-  t.is(tensorRtModuleStatus({ file }), status, 'tried once per process');
+  t.is(await tensorRtModuleStatus({ file }), status, 'tried once per process');
 });
 
 const compilerPresent = (() => {
@@ -96,7 +100,7 @@ const compilerPresent = (() => {
     fs.writeFileSync(source, '#include <stdlib.h>\n__attribute__((constructor)) static void load_fails(void) { abort(); }\n');
     const file = path.join(dir, 'int8_detect_tensorrt.node');
     await run('cc', ['-shared', '-fPIC', '-o', file, source]);
-    const status = tensorRtModuleStatus({ file });
+    const status = await tensorRtModuleStatus({ file });
     t.false(status.loaded);
     if (!status.loaded) t.regex(status.reason, /^loading int8_detect_tensorrt\.node killed a test process with SIGABRT.*the TensorRT or CUDA libraries do not match this driver$/);
     t.pass('this process is still running');

@@ -3,8 +3,8 @@ import test from 'ava';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { canonicalJson } from '../lib/util/hash';
 import {
-  canonicalJson,
   defaultPlanPath,
   describeKeyDifference,
   lookupPlan,
@@ -89,11 +89,11 @@ test('store then lookup: a hit, with the sidecar beside the plan and the plan by
   const written = JSON.parse(await fs.readFile(sidecarPath(planPath), 'utf8'));
   t.deepEqual(written, sidecar);
   t.is(written.format, 'int8-detect-tensorrt-plan');
-  t.is(written.version, 1);
+  t.is(written.version, 2);
   t.is(written.keyHash, planKeyHash(key()));
   t.deepEqual(written.key, key());
-  t.deepEqual(written.plan, { file: 'yolox.plan', bytes: plan.length, sha256: sha256(plan) });
-  t.deepEqual(written.build, build);
+  t.deepEqual(written.artefact, { file: 'yolox.plan', bytes: plan.length, sha256: sha256(plan) });
+  t.deepEqual(written.record, build);
   const found = await lookupPlan(planPath, key());
   t.is(found.status, 'hit');
   if (found.status === 'hit') t.deepEqual(found.plan, plan);

@@ -3,7 +3,7 @@
  * core addon's test entry point: no TensorRT or GPU needed.
  */
 import test from 'ava';
-import { loadCoreAddon, type NativeCalibrationBridgeTest } from '../lib/native/core';
+import { loadCoreAddon, type NativeCalibrationBridgeTest } from '../lib/native/core-addon';
 import type { CalibrationBatch, Calibrator } from '../lib/quantize/types';
 import { calibrationPull } from '../lib/runtimes/tensorrt/calibration-pull';
 

@@ -14,7 +14,7 @@ import {
   scaleFromHex,
   scaleToHex,
   writeCalibrationCacheFile,
-} from '../lib/runtimes/tensorrt/calibration-cache';
+} from '../lib/quantize/emitters/tensorrt-cache-format';
 
 // 0x3c010a14 is the float32 0.007875 (about 1/127); 0x3d8f5c29 is 0.07.
 const sample = 'TRT-100300-EntropyCalibration2\nimages: 3c010a14\n/backbone/conv1/Conv_output_0: 3d8f5c29\noutput: 3e4ccccd\n';

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TensorRtBackendOptions } from '../lib/runtimes/tensorrt/descriptor';
-import { median } from '../lib/bench';
+import { median } from '../lib/util/statistics';
 import { cpuInfo } from '../lib/hardware/cpu';
 import { resolveModelProfile } from '../lib/detect/profile';
 import { createEngine, type Engine, type EngineOptions } from '../lib/engine';
@@ -18,30 +18,30 @@ import { evaluateEngine } from '../lib/eval/evaluate-engine';
 import { decodeImage } from '../lib/image/decode';
 import { readModelInfo } from '../lib/onnx/model-info';
 import { calibratorFromFolder } from '../lib/quantize/calibrator';
-import { quantizeModel } from '../lib/quantize/quantize';
+import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
 import { emitTensorRtCalibrationCache } from '../lib/quantize/emitters/tensorrt-cache';
-import { tensorRtModuleStatus } from '../lib/runtimes/tensorrt/module-loader';
+import { tensorRtModuleStatus } from '../lib/runtimes/tensorrt/module';
+import type { NativeTensorRtRuntimeInfo } from '../lib/runtimes/tensorrt/native-types';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { decodeTensorRtVersion, encodeTensorRtVersion } from '../lib/runtimes/tensorrt/version';
 import { coco, models } from './helpers/fixtures';
 
-const status = tensorRtModuleStatus();
-const skipReason = !status.loaded
-  ? status.reason
-  : status.info.devices.length === 0
-    ? `TensorRT loaded, but no GPU is usable: ${status.info.cudaError ?? 'the CUDA runtime reports no devices'}`
-    : undefined;
+const status = runtimeStatusSync('tensorrt');
+const skipReason = status.loaded && status.devices.length > 0 ? undefined : (status.reason ?? 'TensorRT sees no GPU');
 
 if (skipReason !== undefined) {
   console.log(`tensorrt-gpu: skipped: ${skipReason}`);
   test.skip(`TensorRT GPU engines (skipped: ${skipReason})`, () => {});
 } else {
-  const info = status.loaded ? status.info : undefined;
+  let info: NativeTensorRtRuntimeInfo | undefined;
   const calibrationFrames = 177;
   let cacheDir = '';
   let dataset: CocoDataset;
   const results = new Map<string, { mAP: number; engine: Engine }>();
 
   test.before(async () => {
+    const loaded = await tensorRtModuleStatus();
+    info = loaded.loaded ? loaded.info : undefined;
     cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'int8-detect-trt-gpu-'));
     process.env.INT8_DETECT_CACHE_DIR = cacheDir;
     dataset = await loadCocoDataset(coco.evalAnnotations);
@@ -74,7 +74,7 @@ if (skipReason !== undefined) {
     t.is(again.info.backend, 'tensorrt');
     await again.dispose();
     const after = JSON.parse(await fs.readFile(path.join(cacheDir, 'tensorrt', `${plans[0]}.json`), 'utf8'));
-    t.is(after.build.builtAt, sidecar.build.builtAt, 'the second engine reused the cached plan');
+    t.is(after.record.builtAt, sidecar.record.builtAt, 'the second engine reused the cached plan');
   });
 
   test.serial('FP16 engine within 1.0 point of FP32', async (t) => {

@@ -1,6 +1,9 @@
 /** Argument parsing shared by the commands: node's parseArgs, with errors a person can act on. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { BackendName } from '../runtimes/backend';
+import '../runtimes/builtin';
+import { isBackendName, registeredBackends } from '../runtimes/registry';
+import type { IgnoredScope } from '../quantize/placement';
 import { BIAS_CORRECTION_MODES, type BiasCorrectionMode } from '../quantize/bias-correction';
 
 export class UsageError extends Error {
@@ -40,14 +43,19 @@ export function parseNumber(value: unknown, flag: string, { integer = false, min
   return n;
 }
 
+/** --backend: 'auto' or a registered backend's name. */
 export function parseBackend(value: unknown): 'auto' | BackendName {
   if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 'onnxruntime' || value === 'openvino' || value === 'tensorrt') return value;
-  throw new UsageError(`--backend expects auto, onnxruntime, openvino or tensorrt, got ${String(value)}`);
+  if (value === 'auto' || isBackendName(value)) return value;
+  const names = registeredBackends().map((b) => b.name);
+  throw new UsageError(`--backend expects auto, ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}, got ${String(value)}`);
 }
 
-/** Engine options every model-running command shares. */
-export const engineFlags = {
+/** Each backend's own flags (its option group), from the registry. */
+const backendFlags = registeredBackends().flatMap((b) => (b.cli ? [{ name: b.name, cli: b.cli }] : []));
+
+/** Engine options every model-running command shares, and each backend's own. */
+export const engineFlags: OptionSpec = {
   model: { type: 'string', short: 'm' },
   backend: { type: 'string', short: 'b' },
   device: { type: 'string' },
@@ -55,40 +63,40 @@ export const engineFlags = {
   labels: { type: 'string' },
   threads: { type: 'string' },
   concurrency: { type: 'string' },
-  'inference-precision': { type: 'string' },
-  'performance-hint': { type: 'string' },
-} as const satisfies OptionSpec;
+  ...Object.assign({}, ...backendFlags.map((b) => b.cli.flags)),
+};
 
-export const engineFlagsHelp = `  -m, --model PATH       ONNX model (YOLOX, YOLOv5, YOLOv8 or YOLO11 export), or OpenVINO IR (.xml, backend openvino)
-  -b, --backend NAME     auto (default), onnxruntime, openvino or tensorrt
-      --device NAME      backend device (onnxruntime: cpu; openvino: CPU (default), GPU, GPU.1, NPU, AUTO)
-      --family NAME      yolox, yolov5 or yolov8 when the model does not say it
-      --labels PATH      class names: one a line, or a JSON array/object
-      --threads N        CPU threads per inference (default: cores / concurrency)
-      --concurrency N    inferences in flight at once (default 1)
-      --inference-precision P  openvino: f32, bf16 or f16 (default: the device's own; f32 forces FP32 on BF16 CPUs)
-      --performance-hint H     openvino: latency or throughput (default: latency at concurrency 1, else throughput)`;
+const backendNames = registeredBackends().map((b) => b.name);
+
+export const engineFlagsHelp = [
+  `  -m, --model PATH       ONNX model (YOLOX, YOLOv5, YOLOv8 or YOLO11 export), or a model file a backend reads itself (OpenVINO IR .xml)`,
+  `  -b, --backend NAME     auto (default), ${backendNames.slice(0, -1).join(', ')} or ${backendNames[backendNames.length - 1]}`,
+  `      --device NAME      backend device (the backend's default: cpu, CPU, cuda:0; OpenVINO also GPU, GPU.1, NPU, AUTO)`,
+  `      --family NAME      yolox, yolov5 or yolov8 when the model does not say it`,
+  `      --labels PATH      class names: one a line, or a JSON array/object`,
+  `      --threads N        CPU threads per inference (default: cores / concurrency)`,
+  `      --concurrency N    inferences in flight at once (default 1)`,
+  ...backendFlags.map((b) => b.cli.help),
+].join('\n');
 
 export function engineOptionsFrom(values: Record<string, unknown>) {
   const family = values.family as string | undefined;
   if (family !== undefined && !['yolox', 'yolov5', 'yolov8'].includes(family)) {
     throw new UsageError(`--family expects yolox, yolov5 or yolov8, got ${family}`);
   }
-  const precision = values['inference-precision'] as string | undefined;
-  if (precision !== undefined && !['f32', 'bf16', 'f16'].includes(precision)) {
-    throw new UsageError(`--inference-precision expects f32, bf16 or f16, got ${precision}`);
+  const groups: Record<string, unknown> = {};
+  for (const { name, cli } of backendFlags) {
+    let group: unknown;
+    try {
+      group = cli.options(values);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (group !== undefined) groups[name] = group;
   }
-  const hint = values['performance-hint'] as string | undefined;
-  if (hint !== undefined && !['latency', 'throughput'].includes(hint)) {
-    throw new UsageError(`--performance-hint expects latency or throughput, got ${hint}`);
-  }
-  const openvino = {
-    ...(precision !== undefined ? { inferencePrecision: precision as 'f32' | 'bf16' | 'f16' } : {}),
-    ...(hint !== undefined ? { performanceHint: hint as 'latency' | 'throughput' } : {}),
-  };
   return {
     model: requireString(values.model, '--model'),
-    ...(Object.keys(openvino).length > 0 ? { openvino } : {}),
+    ...groups,
     backend: parseBackend(values.backend),
     ...(values.device !== undefined ? { device: values.device as string } : {}),
     ...(family !== undefined ? { family: family as 'yolox' | 'yolov5' | 'yolov8' } : {}),
@@ -102,4 +110,21 @@ export function engineOptionsFrom(values: Record<string, unknown>) {
 export function parseBiasCorrection(value: unknown): BiasCorrectionMode {
   if (BIAS_CORRECTION_MODES.includes(value as BiasCorrectionMode)) return value as BiasCorrectionMode;
   throw new UsageError(`--bias-correction expects all, weights or none, got ${String(value)}`);
+}
+
+/** --ignore values: 'type:Conv' an op type, 'name:Conv_41' a node name, anything else a regular expression over node names. */
+export function ignoredScopeFrom(patterns: readonly string[]): IgnoredScope {
+  const scope = { names: [] as string[], types: [] as string[], patterns: [] as RegExp[] };
+  for (const p of patterns) {
+    if (p.startsWith('type:')) scope.types.push(p.slice(5));
+    else if (p.startsWith('name:')) scope.names.push(p.slice(5));
+    else {
+      try {
+        scope.patterns.push(new RegExp(p));
+      } catch {
+        throw new UsageError(`--ignore expects type:OP, name:NODE or a regular expression, got ${p}`);
+      }
+    }
+  }
+  return scope;
 }

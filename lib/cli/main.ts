@@ -5,6 +5,7 @@
  */
 import { Int8DetectError } from '../util/errors';
 import { UsageError } from './args';
+import type { Command } from './command';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { detectCommand } from './commands/detect';
@@ -14,12 +15,7 @@ import { probeCommand } from './commands/probe';
 import { quantizeCommand } from './commands/quantize';
 import { watchCommand } from './commands/watch';
 
-export interface Command {
-  name: string;
-  summary: string;
-  help: string;
-  run(argv: string[]): Promise<void>;
-}
+export type { Command } from './command';
 
 const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, exportCommand];
 

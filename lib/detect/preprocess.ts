@@ -6,7 +6,7 @@
 import { config } from '../util/config';
 import { Int8DetectError, invalidArgument, withCallerStack } from '../util/errors';
 import type { ValidatedFrame } from '../image/frame';
-import { loadCoreAddon, type NativePreprocessJob } from '../native/core';
+import { loadCoreAddon, type NativePreprocessJob } from '../native/core-addon';
 import { letterboxGeometry } from './letterbox';
 import type { LetterboxGeometry, PreprocessSpec } from './types';
 

@@ -1,40 +1,35 @@
 /**
- * precision 'auto' with a calibrator on OpenVINO: get the INT8 model (quantized, or from the INT8
- * cache), time it against the float model on the device (warm runs, interleaved rounds, medians:
- * single runs on shared machines vary by tens of percent), and serve the faster of those that pass
- * the label-free accuracy check (FP32 always passes). The measurement is cached beside the INT8
- * entry, keyed by that entry's digest, the device, the OpenVINO version and every setting that
- * changes the timing, so a second createEngine neither quantizes nor times again.
+ * precision 'auto' with a calibrator, on a backend that measures (capabilities.measuresPrecision):
+ * get the INT8 model (quantized, or from the INT8 cache), time it against the float model on the
+ * device (warm runs, interleaved rounds, medians: single runs on shared machines vary by tens of
+ * percent), and serve the faster of those that pass the label-free accuracy check (FP32 always
+ * passes). The measurement is cached beside the INT8 entry, keyed by that entry's digest, the
+ * device, the runtime's version and every setting that changes the timing, so a second
+ * createEngine neither quantizes nor times again.
  */
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import type { BackendName } from '../runtimes/backend';
-import type { Engine, EngineOptions } from '../engine';
-import { median } from '../bench';
+import { Detector } from '../detect/detector';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
-import { writeFileAtomic } from '../util/files';
+import type { PreprocessSpec } from '../detect/types';
 import { validateRawFrame } from '../image/frame';
-import { openVinoDeviceName } from '../runtimes/openvino/options';
-import { canonicalJson, sha256 } from '../runtimes/tensorrt/plan-cache';
 import { abortError } from '../quantize/calibrator';
+import type { BackendDescriptor, BackendProbe, Precision } from '../runtimes/backend';
+import { onnxModelSource, openSessionWithProfile, readModelFor, type DetectorSettings, type ModelSource } from '../runtimes/open-detector';
+import { lookupRecord, storeRecord, type ArtefactKind } from '../util/artefact-cache';
+import { canonicalJson, sha256 } from '../util/hash';
+import { median } from '../util/statistics';
 import { quantizeForEngine, type Int8EngineRequest, type Int8EngineResult } from './int8';
-
-export const PRECISION_CHOICE_FORMAT = 'int8-detect-precision-choice';
-export const PRECISION_CHOICE_VERSION = 1;
 
 /** Timed runs: `rounds` rounds of `runsPerRound` runs each per precision, after `warmRuns` untimed ones. */
 export const TIMING = { warmRuns: 2, rounds: 3, runsPerRound: 5 } as const;
 
-/** Backends whose precision 'auto' measures when a calibrator is given. */
-export const MEASURED_BACKENDS: readonly BackendName[] = ['openvino'];
-
 export interface PrecisionMeasurement {
-  /** The device as timed: requested name, OpenVINO's devices (full names), the CPU. */
+  /** The device as timed: the runtime's name for it, with its full name where the probe gives one. */
   device: string;
   runtimeVersion: string;
   rounds: number;
   runsPerRound: number;
-  /** The float model at OpenVINO's default inference precision (bf16 on a BF16 CPU) unless openvino.inferencePrecision forces one. */
+  /** The float model at the runtime's default inference precision (OpenVINO: bf16 on a BF16 CPU) unless its options force one. */
   fp32: { medianMs: number; inferencePrecision: string | null };
   int8: { medianMs: number; passed: boolean; estimatedDrop: number; maxDrop: number | null };
   /** INT8's median over FP32's. */
@@ -60,25 +55,11 @@ export interface PrecisionChoiceResult {
   reason: string;
 }
 
-interface StoredChoice {
-  format: typeof PRECISION_CHOICE_FORMAT;
-  version: typeof PRECISION_CHOICE_VERSION;
-  key: unknown;
-  measurement: PrecisionMeasurement;
-}
-
-/** The options the timed engines share with the one createEngine serves. */
-function timedEngineOptions(options: EngineOptions): Omit<EngineOptions, 'model'> {
-  const { calibrator: _c, maxDrop: _m, quantization: _q, onProgress: _p, signal: _s, precision: _r, profileFilePrefix: _f, ...rest } = options;
-  void [_c, _m, _q, _p, _s, _r, _f];
-  return { ...rest, backend: 'openvino', precision: 'fp32', openvino: { ...(options.openvino ?? {}), perfCounters: false } };
-}
+const MEASUREMENT: ArtefactKind<unknown> = { format: 'int8-detect-precision-choice', version: 2, noun: 'precision measurement', manifestNoun: 'file' };
 
 /** A synthetic frame (a smooth gradient) preprocessed for the model: timing does not depend on content. */
-async function timingInput(engine: Engine): Promise<Float32Array | Uint8Array> {
-  const spec = engine.info.preprocess;
-  const width = spec.width;
-  const height = spec.height;
+async function timingInput(spec: PreprocessSpec): Promise<Float32Array | Uint8Array> {
+  const { width, height } = spec;
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 8)) & 255;
   const input = spec.dtype === 'uint8' ? new Uint8Array(tensorSize(spec)) : new Float32Array(tensorSize(spec));
@@ -86,17 +67,17 @@ async function timingInput(engine: Engine): Promise<Float32Array | Uint8Array> {
   return input;
 }
 
-async function timeRuns(engine: Engine, input: Float32Array | Uint8Array, runs: number, into: number[]): Promise<void> {
+async function timeRuns(detector: Detector, input: Float32Array | Uint8Array, runs: number, into: number[]): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
-    await engine.infer(input);
+    await detector.infer(input);
     into.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
 }
 
 /** FP32 and INT8 in interleaved rounds (the order alternating), after warm runs of each. */
-async function measure(fp32: Engine, int8: Engine, signal: AbortSignal | undefined): Promise<{ fp32: number[]; int8: number[] }> {
-  const input = await timingInput(fp32);
+async function measure(fp32: Detector, int8: Detector, signal: AbortSignal | undefined): Promise<{ fp32: number[]; int8: number[] }> {
+  const input = await timingInput(fp32.profile.preprocess);
   const samples = { fp32: [] as number[], int8: [] as number[] };
   await timeRuns(fp32, input, TIMING.warmRuns, []);
   await timeRuns(int8, input, TIMING.warmRuns, []);
@@ -117,103 +98,89 @@ function decide(fp32Ms: number, int8Ms: number, int8Result: Int8EngineResult): P
   return { ratio, chosen: 'fp32', why: `INT8 passed the accuracy check (${check}) but did not measure faster than FP32` };
 }
 
-function isStoredChoice(value: unknown, key: unknown): value is StoredChoice {
-  const v = value as StoredChoice;
-  return (
-    typeof v === 'object' && v !== null && v.format === PRECISION_CHOICE_FORMAT && v.version === PRECISION_CHOICE_VERSION &&
-    canonicalJson(v.key) === canonicalJson(key) && typeof v.measurement === 'object' && v.measurement !== null &&
-    (v.measurement.chosen === 'int8' || v.measurement.chosen === 'fp32') && typeof v.measurement.fp32?.medianMs === 'number' && typeof v.measurement.int8?.medianMs === 'number'
-  );
-}
-
-async function readStoredChoice(file: string, key: unknown): Promise<PrecisionMeasurement | undefined> {
-  try {
-    const parsed: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-    // An entry for other settings, or unreadable, is measured again (and replaced).
-    return isStoredChoice(parsed, key) ? parsed.measurement : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function describeChoice(m: PrecisionMeasurement, source: EnginePrecisionChoice['source']): string {
+export function describeChoice(m: PrecisionMeasurement, source: EnginePrecisionChoice['source'], title: string): string {
   const floatType = m.fp32.inferencePrecision ? `, float layers in ${m.fp32.inferencePrecision}` : '';
   return (
-    `precision 'auto' ${source === 'cache' ? 'read the measurement from the cache' : 'measured'} on ${m.device} (OpenVINO ${m.runtimeVersion}): ` +
+    `precision 'auto' ${source === 'cache' ? 'read the measurement from the cache' : 'measured'} on ${m.device} (${title} ${m.runtimeVersion}): ` +
     `FP32${floatType} median ${m.fp32.medianMs.toFixed(2)} ms, INT8 median ${m.int8.medianMs.toFixed(2)} ms ` +
     `(INT8/FP32 ${m.ratio.toFixed(2)}; ${m.rounds} interleaved rounds of ${m.runsPerRound} warm runs each); ` +
     `${m.why}: serving ${m.chosen.toUpperCase()}`
   );
 }
 
+export interface PrecisionChoiceRequest extends Int8EngineRequest {
+  /** The backend's probe entry: its version and devices key the measurement. */
+  probe: BackendProbe;
+  /** How the served engine opens (device, concurrency, threads, overrides, the backend's settings): the timed ones open alike. */
+  detector: DetectorSettings;
+}
+
+/** The device's name with its full name where the probe lists one ('CPU (AMD EPYC ...; AVX2 ...)'). */
+function deviceText(sessionDevice: string, probe: BackendProbe): string {
+  return probe.devices.find((d) => d === sessionDevice || d.startsWith(`${sessionDevice} (`)) ?? sessionDevice;
+}
+
 /** The INT8 model and the measured choice between it and the float model. */
-export async function choosePrecisionByMeasurement(request: Int8EngineRequest & { options: EngineOptions }): Promise<PrecisionChoiceResult> {
-  const { options, report } = request;
+export async function choosePrecisionByMeasurement(request: PrecisionChoiceRequest): Promise<PrecisionChoiceResult> {
+  const { options, probe, backend, detector } = request;
   const int8 = await quantizeForEngine(request);
-  const concurrency = options.concurrency ?? 1;
-  const openvino = report.backends.openvino;
-  const requested = openVinoDeviceName(options.device);
-  // OpenVINO's full name of the device (with the CPU's INT8 features), else every device it lists.
-  const device = openvino.devices.find((d) => d === requested || d.startsWith(`${requested} (`)) ?? `${requested} (OpenVINO lists: ${openvino.devices.join(', ') || 'none'})`;
-  const runtimeVersion = openvino.version ?? 'unknown';
+  const runtimeVersion = probe.version ?? 'unknown';
   const key = {
     int8: { keyHash: int8.quantization.keyHash, digest: int8.digest ?? null },
-    device,
+    backend: backend.name,
+    device: { requested: detector.device ?? null, available: probe.devices },
     cpu: os.cpus()[0]?.model ?? 'unknown CPU',
-    runtime: `openvino ${runtimeVersion}`,
+    runtime: `${backend.name} ${runtimeVersion}`,
     threads: options.threads ?? null,
-    concurrency,
-    performanceHint: options.openvino?.performanceHint ?? null,
-    inferencePrecision: options.openvino?.inferencePrecision ?? null,
+    concurrency: detector.concurrency ?? 1,
+    settings: detector.settings ?? null,
     timing: TIMING,
   };
   const cachePath = int8.quantization.cachePath !== null && int8.digest !== undefined ? `${int8.quantization.cachePath}.precision-${sha256(canonicalJson(key)).slice(0, 16)}.json` : null;
-  const cached = cachePath === null ? undefined : await readStoredChoice(cachePath, key);
+  const cached = cachePath === null ? undefined : await lookupRecord<typeof key, PrecisionMeasurement>(MEASUREMENT as ArtefactKind<typeof key>, cachePath, key);
   if (cached) {
-    const choice: EnginePrecisionChoice = { ...cached, source: 'cache', cachePath };
-    return { int8, choice, reason: describeChoice(cached, 'cache') };
+    return { int8, choice: { ...cached, source: 'cache', cachePath }, reason: describeChoice(cached, 'cache', backend.title) };
   }
-
   try {
-    const measurement = await measureBoth(request.bytes, int8, options, device, runtimeVersion);
-    if (cachePath !== null) {
-      const stored: StoredChoice = { format: PRECISION_CHOICE_FORMAT, version: PRECISION_CHOICE_VERSION, key, measurement };
-      await writeFileAtomic(cachePath, `${JSON.stringify(stored, null, 2)}\n`);
-    }
-    return { int8, choice: { ...measurement, source: 'measured', cachePath }, reason: describeChoice(measurement, 'measured') };
+    const measurement = await measureBoth(request, int8, runtimeVersion);
+    if (cachePath !== null) await storeRecord(MEASUREMENT as ArtefactKind<typeof key>, cachePath, key, measurement);
+    return { int8, choice: { ...measurement, source: 'measured', cachePath }, reason: describeChoice(measurement, 'measured', backend.title) };
   } catch (err) {
     await int8.release?.();
     throw err;
   }
 }
 
-async function measureBoth(floatModel: Uint8Array, int8: Int8EngineResult, options: EngineOptions, device: string, runtimeVersion: string): Promise<PrecisionMeasurement> {
-  const { createEngine } = await import('../engine');
-  const shared = timedEngineOptions(options);
-  const fp32Engine = await createEngine({ ...shared, model: floatModel });
-  let measurement: PrecisionMeasurement;
+async function openTimed(request: PrecisionChoiceRequest, source: ModelSource, precision: Precision): Promise<Detector> {
+  const { session, profile } = await openSessionWithProfile(request.backend, source, precision, request.detector);
+  return new Detector(session, profile);
+}
+
+async function measureBoth(request: PrecisionChoiceRequest, int8: Int8EngineResult, runtimeVersion: string): Promise<PrecisionMeasurement> {
+  const fp32 = await openTimed(request, onnxModelSource(request.bytes, request.modelName), 'fp32');
   try {
-    const int8Engine = await createEngine({ ...shared, model: int8.modelPath ?? int8.bytes });
+    const int8Source = int8.modelPath !== undefined ? await readModelFor(request.backend, int8.modelPath) : onnxModelSource(int8.bytes, request.modelName);
+    const quantized = await openTimed(request, int8Source, 'int8');
     try {
-      const samples = await measure(fp32Engine, int8Engine, options.signal);
+      const samples = await measure(fp32, quantized, request.options.signal);
       const fp32Ms = median(samples.fp32);
       const int8Ms = median(samples.int8);
       const { agreement } = int8.quantization;
-      measurement = {
-        device,
+      const session = fp32.session;
+      return {
+        device: deviceText(session.device, request.probe),
         runtimeVersion,
         rounds: TIMING.rounds,
         runsPerRound: TIMING.runsPerRound,
-        fp32: { medianMs: fp32Ms, inferencePrecision: fp32Engine.info.inferencePrecision ?? null },
+        fp32: { medianMs: fp32Ms, inferencePrecision: session.inferencePrecision ?? null },
         int8: { medianMs: int8Ms, passed: agreement.passed, estimatedDrop: agreement.estimatedDrop, maxDrop: agreement.maxDrop },
         ...decide(fp32Ms, int8Ms, int8),
         measuredAt: new Date().toISOString(),
       };
     } finally {
-      await int8Engine.dispose();
+      await quantized.dispose();
     }
   } finally {
-    await fp32Engine.dispose();
+    await fp32.dispose();
   }
-  return measurement;
 }

@@ -4,23 +4,17 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { COCO_EVAL_DETECT_OPTIONS } from '../detect/coco-options';
 import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
+
+/** What evaluation needs of an engine: its detect() and its class names. */
+export type EvaluatedEngine = Pick<Engine, 'detect'> & { info: Pick<Engine['info'], 'labels'> };
 import { Int8DetectError } from '../util/errors';
 import { decodeImage } from '../image/decode';
 import { categoryIdsByIndex, evaluate, toCocoDetections, type CocoDataset, type CocoDetection, type CocoMetrics } from './coco';
 
-/**
- * The settings COCO mAP is customarily measured with: a very low score threshold and every
- * class of a box kept (as Ultralytics' validator does), at most 100 detections per image (the
- * most pycocotools counts).
- */
-export const COCO_EVAL_DETECT_OPTIONS: DetectOptions = {
-  scoreThreshold: 0.001,
-  iouThreshold: 0.65,
-  maxDetections: 100,
-  multiLabel: true,
-};
+export { COCO_EVAL_DETECT_OPTIONS };
 
 export interface EvaluateEngineOptions {
   /** Folder holding the dataset's images (file_name is resolved against it). */
@@ -38,7 +32,7 @@ export interface EngineEvaluation {
   images: number;
 }
 
-export async function evaluateEngine(engine: Engine, options: EvaluateEngineOptions): Promise<EngineEvaluation> {
+export async function evaluateEngine(engine: EvaluatedEngine, options: EvaluateEngineOptions): Promise<EngineEvaluation> {
   const { dataset } = options;
   const images = options.limit === undefined ? dataset.images : dataset.images.slice(0, options.limit);
   const categoryIds = categoryIdsByIndex(dataset);

@@ -3,7 +3,7 @@
  * encoded image (a Buffer holding JPEG/PNG/WebP..., or a file path).
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import type { NativePixelFormat } from '../native/core';
+import type { NativePixelFormat } from '../native/core-addon';
 
 export type PixelFormat = NativePixelFormat;
 

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
-import { Int8DetectError, invalidArgument } from '../util/errors';
+import { abortError as abortErrorOf, Int8DetectError, invalidArgument } from '../util/errors';
 import { listImages } from '../util/files';
 import { isRawFrame, validateRawFrame, type FrameInput } from '../image/frame';
 import { decodeImage } from '../image/decode';
@@ -177,8 +177,7 @@ function shuffled<T>(items: readonly T[], seed: number | undefined): T[] {
 }
 
 export function abortError(signal: AbortSignal): Int8DetectError {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
-  return new Int8DetectError('ERR_ARGUMENT', `Calibration was aborted: ${reason}`, { cause: signal.reason });
+  return abortErrorOf(signal, 'Calibration');
 }
 
 class FramesCalibrator implements FrameCalibrator {
@@ -323,4 +322,26 @@ export function calibratorFromAsyncFrames(
   const resolved = resolveOptions(options);
   if (resolved.shuffleSeed !== undefined) throw invalidArgument('no shuffleSeed (a stream cannot be shuffled)', 'options.shuffleSeed', resolved.shuffleSeed);
   return new FramesCalibrator(factory, options.size, resolved, undefined);
+}
+
+/** At most `frames` frames of the calibrator (the last batch cut to fit). */
+export function limitCalibrator(calibrator: Calibrator, frames: number): Calibrator {
+  return {
+    batchSize: calibrator.batchSize,
+    ...(calibrator.size !== undefined ? { size: Math.min(calibrator.size, frames) } : {}),
+    async *[Symbol.asyncIterator](): AsyncGenerator<CalibrationBatch> {
+      let seen = 0;
+      for await (const batch of calibrator) {
+        const n = batch.dims[0];
+        if (seen + n <= frames) yield batch;
+        else {
+          const keep = frames - seen;
+          const per = batch.data.length / n;
+          yield { input: batch.input, data: batch.data.subarray(0, keep * per), dims: [keep, ...batch.dims.slice(1)] };
+        }
+        seen += n;
+        if (seen >= frames) return;
+      }
+    },
+  };
 }

@@ -1,12 +1,13 @@
 /**
- * Run a candidate model (FP32, or a Q/DQ emission of it) on the held-back frames: raw outputs for
- * the sensitivity ranking, detections for the agreement check. One engine per candidate, closed
- * before the next, so memory stays flat however many candidates a search tries.
+ * Run a candidate model (FP32, or a quantized emission of it) on the held-back frames: raw outputs
+ * for the sensitivity ranking, detections for the agreement check. One detector per candidate,
+ * closed before the next, so memory stays flat however many candidates a search tries. The
+ * detector is opened by the caller (the runtime's open() plus the model's detector, never the
+ * public createEngine), so this file depends on no runtime.
  */
-import type { BackendName, RawTensor } from '../runtimes/backend';
+import type { RawTensor } from '../runtimes/session';
 import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { Detection, DetectOptions, PreprocessSpec } from '../detect/types';
-import { createEngine, type EngineOptions } from '../engine';
 import { validateRawFrame, type RawFrame } from '../image/frame';
 
 export interface HeldBackSet {
@@ -26,58 +27,46 @@ export async function prepareHeldBack(frames: readonly RawFrame[], spec: Preproc
   return { frames, tensors };
 }
 
-/** What a candidate engine shares with the float one: family, labels, preprocessing, threads. */
-export type CandidateEngineOptions = Omit<EngineOptions, 'model' | 'backend' | 'precision' | 'detect'>;
-
-/** A candidate model as its backend's engine opens it: bytes, or a file path (e.g. an OpenVINO IR's .xml). */
+/** A candidate model as its runtime opens it: bytes, or a file path (e.g. an OpenVINO IR's .xml). */
 export type CandidateModel = string | Uint8Array;
 
-/**
- * How a search makes and runs candidates on one runtime, so the search itself is written once:
- * Q/DQ ONNX models on ONNX Runtime (the default), FakeQuantize IRs on OpenVINO, ...
- */
-export interface CandidateFactory {
-  backend: BackendName;
-  /** The float model, as that backend's engine opens it. */
-  fp32Model: CandidateModel;
-  /** The quantized model with the `keepFloat` activations left in float. */
-  emit(keepFloat: ReadonlySet<string>): Promise<CandidateModel>;
-  /** Multiply-accumulates per frame that run in INT8 with `keepFloat` in float, and in all. */
-  macs(keepFloat: ReadonlySet<string>): { int8: number; total: number };
-  /** Frees what emit made (temporary files), once the candidate has run. */
-  release?(candidate: CandidateModel): Promise<void>;
+/** A candidate opened with the float model's detector (family, preprocessing, labels). */
+export interface CandidateDetector {
+  readonly labels: readonly string[];
+  /** Raw outputs for one preprocessed input. */
+  infer(input: Float32Array | Uint8Array): Promise<Record<string, RawTensor>>;
+  detect(frame: RawFrame, options: DetectOptions): Promise<Detection[]>;
+  dispose(): Promise<void>;
 }
 
-export async function candidateOutputs(
-  model: CandidateModel,
-  heldBack: HeldBackSet,
-  engineOptions: CandidateEngineOptions,
-  backend: BackendName = 'onnxruntime',
-): Promise<RawTensor[][]> {
-  const engine = await createEngine({ ...engineOptions, model, backend });
+/** Opens a candidate on the runtime the artefact targets. */
+export type OpenCandidate = (model: CandidateModel) => Promise<CandidateDetector>;
+
+async function withDetector<T>(open: OpenCandidate, model: CandidateModel, use: (detector: CandidateDetector) => Promise<T>): Promise<T> {
+  const detector = await open(model);
   try {
+    return await use(detector);
+  } finally {
+    await detector.dispose();
+  }
+}
+
+export function candidateOutputs(open: OpenCandidate, model: CandidateModel, heldBack: HeldBackSet): Promise<RawTensor[][]> {
+  return withDetector(open, model, async (detector) => {
     const outputs: RawTensor[][] = [];
-    for (const tensor of heldBack.tensors) outputs.push(Object.values(await engine.infer(tensor)));
+    for (const tensor of heldBack.tensors) outputs.push(Object.values(await detector.infer(tensor)));
     return outputs;
-  } finally {
-    await engine.dispose();
-  }
+  });
 }
 
-export async function candidateDetections(
-  model: CandidateModel,
-  heldBack: HeldBackSet,
-  engineOptions: CandidateEngineOptions,
-  detectOptions: DetectOptions,
-  backend: BackendName = 'onnxruntime',
-): Promise<Detection[][]> {
-  const engine = await createEngine({ ...engineOptions, model, backend });
-  try {
-    // Two in flight: preprocessing of one frame overlaps inference of the other.
-    return await Promise.all(heldBack.frames.map((frame) => engine.detect(frame, detectOptions)));
-  } finally {
-    await engine.dispose();
-  }
+export function candidateDetections(open: OpenCandidate, model: CandidateModel, heldBack: Pick<HeldBackSet, 'frames'>, detectOptions: DetectOptions): Promise<Detection[][]> {
+  // Two in flight: preprocessing of one frame overlaps inference of the other.
+  return withDetector(open, model, (detector) => Promise.all(heldBack.frames.map((frame) => detector.detect(frame, detectOptions))));
+}
+
+/** How many classes the candidate's detector reads (the float model's). */
+export function candidateClassCount(open: OpenCandidate, model: CandidateModel): Promise<number> {
+  return withDetector(open, model, async (detector) => detector.labels.length);
 }
 
 /**

@@ -1,14 +1,13 @@
 /**
  * Statistics collection: the FP32 model, with every tensor to quantize added to its outputs, runs
- * on ONNX Runtime CPU (in a worker thread) over the calibrator's batches, and each exposed tensor
- * is streamed into its ActivationStatistics (running range and histogram, native). Nothing is
- * kept between batches but the statistics, so memory does not grow with the calibration set.
+ * on a runtime's session (the caller's `openSession`: ONNX Runtime or OpenVINO, in a worker) over
+ * the calibrator's batches, and each exposed tensor is streamed into its ActivationStatistics
+ * (running range and histogram, native). Nothing is kept between batches but the statistics, so
+ * memory does not grow with the calibration set.
  */
-import type { BackendSession, InputTensor, RawTensor } from '../runtimes/backend';
-import { onnxRuntimeBackend } from '../runtimes/onnxruntime/session';
-import { config } from '../util/config';
+import type { BackendSession, InputTensor, RawTensor } from '../runtimes/session';
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { cloneModel, DataType, encodeModel, tensorTypeBytes, type OnnxModel } from '../onnx/model';
+import { cloneModel, DataType, tensorTypeBytes, type OnnxModel } from '../onnx/model';
 import { abortError } from './calibrator';
 import { foldChannelRoundingBias, foldChannelSums, type ActivationGrid } from './bias-correction';
 import { channelCount } from './channel-spans';
@@ -31,13 +30,11 @@ export interface CollectOptions {
   percentile?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { frames: number; total?: number; batches: number }) => void;
-  /** CPU threads for ONNX Runtime (default: all cores). */
-  threads?: number;
   /**
-   * Another runtime for the float model with `exposed` as extra outputs (e.g. OpenVINO, so the
-   * statistics describe what that runtime computes); ONNX Runtime CPU when absent.
+   * The runtime that computes the float model with `exposed` as extra outputs (ONNX Runtime,
+   * OpenVINO: the statistics describe what that runtime computes).
    */
-  openSession?: (model: OnnxModel, exposed: readonly string[]) => Promise<StatisticsSession>;
+  openSession: (model: OnnxModel, exposed: readonly string[]) => Promise<StatisticsSession>;
   /** Tensors whose per-channel (axis 1) largest |value| is wanted, e.g. for channel equalization. */
   channelMaxima?: readonly string[];
   /** Tensors whose per-channel (axis 1) mean is wanted, e.g. for bias correction. */
@@ -138,16 +135,8 @@ export async function collectStatistics(model: OnnxModel, calibrator: Calibrator
   const grids = options.channelRoundingBias ?? new Map<string, ActivationGrid>();
   const roundingSums = new Map<string, ChannelSums>();
   const exposed = [...new Set([...statistics.keys(), ...(options.shapeTensors ?? []), ...wantChannels, ...wantMeans, ...grids.keys()])].filter((t) => !inputNames.has(t));
-  const session: StatisticsSession = options.openSession
-    ? await options.openSession(model, exposed)
-    : await onnxRuntimeBackend.open({
-        modelPath: '(model with calibration outputs)',
-        modelBytes: encodeModel(exposeTensors(model, exposed)),
-        precision: 'fp32',
-        concurrency: 1,
-        threads: options.threads ?? 0,
-        cacheDir: config.cacheDir,
-      });
+  if (typeof options.openSession !== 'function') throw invalidArgument('a function opening a statistics session', 'options.openSession', options.openSession);
+  const session: StatisticsSession = await options.openSession(model, exposed);
   const shapes = new Map<string, number[]>();
   let frames = 0;
   let batches = 0;

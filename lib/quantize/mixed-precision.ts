@@ -4,24 +4,23 @@
  * held-back frames, then keep in float the fewest of the most sensitive ones that the label-free
  * agreement check needs. NNCF's accuracy control does this with labels; this needs none.
  */
-import type { RawTensor } from '../runtimes/backend';
-import { COCO_EVAL_DETECT_OPTIONS } from '../eval/evaluate-engine';
+import type { RawTensor } from '../runtimes/session';
+import { COCO_EVAL_DETECT_OPTIONS } from '../detect/coco-options';
 import type { Detection } from '../detect/types';
-import { Int8DetectError } from '../util/errors';
+import { Int8DetectError, throwIfAborted } from '../util/errors';
 import { validateRawFrame, type RawFrame } from '../image/frame';
+import type { ArtefactEmitter } from './adapter';
 import { agreementMetrics, type FrameSize } from './agreement';
 import {
+  candidateClassCount,
   candidateDetections,
   candidateOutputs,
   relativeOutputError,
-  type CandidateEngineOptions,
-  type CandidateFactory,
   type CandidateModel,
   type HeldBackSet,
+  type OpenCandidate,
 } from './candidate';
-import { emitQdqModel } from './emitters/qdq';
-import { macCounts, type QuantizationPlan } from './plan';
-import type { OnnxModel } from '../onnx/model';
+import type { QuantizationPlan } from './plan';
 
 export interface TensorSensitivity {
   name: string;
@@ -58,8 +57,7 @@ export interface LabelFreeCheckSummary {
 }
 
 export interface MixedPrecisionResult {
-  /** The chosen Q/DQ model; empty when `candidates` came from another factory (its caller emits the chosen one). */
-  bytes: Uint8Array;
+  /** The activations to keep in float, most sensitive first: the emitter makes the artefact with them. */
   keepFloat: string[];
   /** Every activation, most sensitive first. */
   sensitivity: TensorSensitivity[];
@@ -78,38 +76,27 @@ export interface MixedPrecisionResult {
 }
 
 export interface MixedPrecisionOptions {
-  fp32Model: Uint8Array;
-  model: OnnxModel;
   plan: QuantizationPlan;
   heldBack: HeldBackSet;
-  engineOptions: CandidateEngineOptions;
+  /** Makes the candidates (the float reference, the plan with some activations in float). */
+  emitter: ArtefactEmitter;
+  /** Opens a candidate with the float model's detector, on the artefact's runtime. */
+  open: OpenCandidate;
   /** The largest mAP drop the label-free estimate may show (default 0.01). */
   maxDrop?: number;
   /** Frames of the held-back set used for the sensitivity ranking (default 8). */
   sensitivityFrames?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { phase: 'reference' | 'sensitivity' | 'search'; done: number; total: number }) => void;
-  /** How candidates are made and run; default: Q/DQ ONNX emissions of `plan` on ONNX Runtime. */
-  candidates?: CandidateFactory;
-}
-
-/** The default factory: Q/DQ ONNX models (emitQdqModel) run on ONNX Runtime. */
-export function qdqCandidateFactory(fp32Model: Uint8Array, model: OnnxModel, plan: QuantizationPlan): CandidateFactory {
-  return {
-    backend: 'onnxruntime',
-    fp32Model,
-    emit: async (keepFloat) => emitQdqModel(model, plan, { keepFloat }),
-    macs: (keepFloat) => macCounts(plan, keepFloat),
-  };
 }
 
 /** Runs `use` on the candidate with `keepFloat` in float, then releases the candidate. */
-async function withCandidate<T>(factory: CandidateFactory, keepFloat: ReadonlySet<string>, use: (model: CandidateModel) => Promise<T>): Promise<T> {
-  const candidate = await factory.emit(keepFloat);
+async function withCandidate<T>(emitter: ArtefactEmitter, keepFloat: ReadonlySet<string>, use: (model: CandidateModel) => Promise<T>): Promise<T> {
+  const candidate = await emitter.candidate(keepFloat);
   try {
     return await use(candidate);
   } finally {
-    await factory.release?.(candidate);
+    await emitter.release?.(candidate);
   }
 }
 
@@ -130,9 +117,9 @@ export function estimatedDrop(agreementAp50: number, floorAp50: number, referenc
 }
 
 /** FP32's detections on the frames shifted by one pixel (zero-copy crops), boxes shifted back: the floor's candidate. */
-async function shiftedDetections(factory: CandidateFactory, heldBack: HeldBackSet, engineOptions: CandidateEngineOptions): Promise<Detection[][]> {
+async function shiftedDetections(emitter: ArtefactEmitter, open: OpenCandidate, heldBack: HeldBackSet): Promise<Detection[][]> {
   const shifted = heldBack.frames.map((frame) => shiftFrame(frame));
-  const detections = await candidateDetections(factory.fp32Model, { frames: shifted, tensors: [] }, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend);
+  const detections = await candidateDetections(open, emitter.reference, { frames: shifted }, COCO_EVAL_DETECT_OPTIONS);
   return detections.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
 }
 
@@ -181,24 +168,19 @@ function shiftFrame(frame: RawFrame): RawFrame {
   return { data: v.data.subarray(v.stride + bytesPerPixel), width: v.width - 1, height: v.height - 1, format: v.format, stride: v.stride };
 }
 
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Int8DetectError('ERR_ARGUMENT', 'The mixed-precision search was aborted');
-}
-
 export async function searchMixedPrecision(options: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
   const started = Date.now();
   const maxDrop = options.maxDrop ?? 0.01;
-  const { heldBack, engineOptions, plan, model } = options;
+  const { heldBack, plan, emitter, open } = options;
   const sensitivityFrames = Math.min(options.sensitivityFrames ?? 8, heldBack.frames.length);
   const sensitivitySet: HeldBackSet = { frames: heldBack.frames.slice(0, sensitivityFrames), tensors: heldBack.tensors.slice(0, sensitivityFrames) };
   const activations = plan.activations.map((a) => a.name);
-  const factory = options.candidates ?? qdqCandidateFactory(options.fp32Model, model, plan);
-  const numClasses = await classCount(factory, engineOptions);
+  const numClasses = await candidateClassCount(open, emitter.reference);
 
   options.onProgress?.({ phase: 'reference', done: 0, total: 1 });
-  const referenceOutputs: RawTensor[][] = await candidateOutputs(factory.fp32Model, sensitivitySet, engineOptions, factory.backend);
-  const referenceDetections: Detection[][] = await candidateDetections(factory.fp32Model, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend);
-  const floorDetections = await shiftedDetections(factory, heldBack, engineOptions);
+  const referenceOutputs: RawTensor[][] = await candidateOutputs(open, emitter.reference, sensitivitySet);
+  const referenceDetections: Detection[][] = await candidateDetections(open, emitter.reference, heldBack, COCO_EVAL_DETECT_OPTIONS);
+  const floorDetections = await shiftedDetections(emitter, open, heldBack);
   const floor = agreementMetrics(referenceDetections, floorDetections, heldBack.frames, numClasses).AP50;
   options.onProgress?.({ phase: 'reference', done: 1, total: 1 });
 
@@ -210,8 +192,8 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   const trial = async (k: number, keep: ReadonlySet<string>): Promise<MixedPrecisionTrial> => {
     const known = trials.get(k);
     if (known) return known;
-    checkAbort(options.signal);
-    const detections = await withCandidate(factory, keep, (candidate) => candidateDetections(candidate, heldBack, engineOptions, COCO_EVAL_DETECT_OPTIONS, factory.backend));
+    throwIfAborted(options.signal, 'The mixed-precision search');
+    const detections = await withCandidate(emitter, keep, (candidate) => candidateDetections(open, candidate, heldBack, COCO_EVAL_DETECT_OPTIONS));
     const metrics = agreementMetrics(referenceDetections, detections, heldBack.frames, numClasses);
     trialDetections.set(k, detections);
     const drop = estimatedDrop(metrics.AP50, floor);
@@ -227,8 +209,8 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
     // Tensors that cost no INT8 multiply-accumulates in float (a conv's output: the conv still
     // runs INT8, with a float output) are tried first: when all of them in float pass, the
     // search keeps only from them, and every compute node stays INT8.
-    const int8Macs = factory.macs(new Set()).int8;
-    const macFree = activations.filter((a) => factory.macs(new Set([a])).int8 === int8Macs);
+    const int8Macs = emitter.macs(new Set()).int8;
+    const macFree = activations.filter((a) => emitter.macs(new Set([a])).int8 === int8Macs);
     if (macFree.length > 0 && macFree.length < activations.length) {
       const t = await trial(-1, new Set(macFree));
       freeTrial = { ...t, keptFloat: macFree.length, macFree: true };
@@ -239,9 +221,9 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   if (!allInt8.passed) {
     // Rank: each activation alone in INT8 (with every weight in INT8), the rest in float.
     for (const [i, name] of pool.entries()) {
-      checkAbort(options.signal);
+      throwIfAborted(options.signal, 'The mixed-precision search');
       const keep = new Set(activations.filter((a) => a !== name));
-      const outputs = await withCandidate(factory, keep, (candidate) => candidateOutputs(candidate, sensitivitySet, engineOptions, factory.backend));
+      const outputs = await withCandidate(emitter, keep, (candidate) => candidateOutputs(open, candidate, sensitivitySet));
       sensitivity.push({ name, error: relativeOutputError(referenceOutputs, outputs) });
       options.onProgress?.({ phase: 'sensitivity', done: i + 1, total: pool.length });
     }
@@ -270,24 +252,13 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   const keepFloat = [...keepSet(chosen.keptFloat)];
   const keep = new Set(keepFloat);
   return {
-    bytes: options.candidates ? new Uint8Array(0) : emitQdqModel(model, plan, { keepFloat: keep }),
     keepFloat,
     sensitivity,
     trials: [...trials.values(), ...(freeTrial && pool === activations ? [freeTrial] : [])].sort((a, b) => a.keptFloat - b.keptFloat),
     agreement: { allInt8: allInt8.agreement, chosen: chosen.agreement, floor },
     estimatedDrop: chosen.estimatedDrop,
     estimatedDropInterval: bootstrapDropInterval(referenceDetections, trialDetections.get(chosen.keptFloat) ?? [], floorDetections, heldBack.frames, numClasses),
-    macs: factory.macs(keep),
+    macs: emitter.macs(keep),
     seconds: (Date.now() - started) / 1000,
   };
-}
-
-async function classCount(factory: CandidateFactory, engineOptions: CandidateEngineOptions): Promise<number> {
-  const { createEngine } = await import('../engine');
-  const engine = await createEngine({ ...engineOptions, model: factory.fp32Model, backend: factory.backend });
-  try {
-    return engine.info.labels.length;
-  } finally {
-    await engine.dispose();
-  }
 }

@@ -4,7 +4,7 @@
  * lives in native/core/calibration; docs/calibration.md explains it.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { loadCoreAddon, type NativeHistogram } from '../native/core';
+import { loadCoreAddon, type NativeHistogram } from '../native/core-addon';
 
 export type RangeMethod = 'minmax' | 'entropy' | 'percentile';
 export interface Range {

@@ -5,7 +5,7 @@
  * TensorRT's and pytorch-quantization's narrow-range weights assume (see docs/calibration.md).
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { loadCoreAddon } from '../native/core';
+import { loadCoreAddon } from '../native/core-addon';
 
 interface ChannelShape {
   dims: number[];

@@ -1,122 +1,102 @@
 /**
  * The one interface every runtime implements (onnxruntime-node's habit: a small Backend
- * interface, a registry in priority order, several implementations).
+ * interface, a registry in priority order, several implementations). A runtime is a folder under
+ * lib/runtimes/ with a descriptor (name, priority, probe, open, capabilities, quantizer adapter)
+ * and one registration line in lib/runtimes/builtin.ts; nothing outside its folder names it.
  */
+import type { NativeCudaProbe } from '../native/core-addon';
+import type { CpuInfo } from '../hardware/cpu';
+import type { JetsonInfo } from '../hardware/jetson';
+import type { ModelInfo } from '../onnx/model-info';
+import type { QuantizerAdapter, StatisticsSessionOpener } from '../quantize/adapter';
+import type { BackendOpenOptions, BackendSession } from './session';
 
-export type BackendName = 'onnxruntime' | 'openvino' | 'tensorrt';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorrt', 'openvino', 'onnxruntime'];
-
-/** Precision the engine computes in; 'auto' lets the engine measure and choose. */
-export type Precision = 'fp32' | 'fp16' | 'int8';
-
-export type TensorElementType = 'float32' | 'float16' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | string;
-
-/** A model input or output as the runtime reports it; symbolic dimensions stay strings. */
-export interface TensorInfo {
-  name: string;
-  type: TensorElementType;
-  dims: readonly (number | string)[];
-}
-
-/** Tensor data handed to a backend. */
-export interface InputTensor {
-  data: Float32Array | Uint8Array;
-  dims: readonly number[];
-}
-
-export type TensorData =
-  | Float32Array
-  | Uint8Array
-  | Int8Array
-  | Uint16Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Float64Array;
-
-/** A tensor of any element type, as a runtime returns it. */
-export interface RawTensor {
-  name: string;
-  type: TensorElementType;
-  dims: readonly number[];
-  data: TensorData;
-}
-
-export interface RunOptions {
-  /**
-   * Let the backend move the input buffers to its worker instead of copying them (the engine's own
-   * pooled buffers); never set for buffers that belong to the caller.
-   */
-  transferInputs?: boolean;
-}
+export type * from './session';
 
 /**
- * What one run returns: the outputs, and the input buffers handed back. A backend may move the
- * input memory to another thread during the run (zero-copy transfer); callers keep using the
- * returned buffers, which hold the same bytes, and must not touch the ones they passed in.
+ * Each runtime adds its name here, with the type of its own option group in createEngine's
+ * options (`openvino: { performanceHint }`), from its own folder by declaration merging:
+ * `declare module '../backend' { interface BackendOptionsByName { openvino: OpenVinoBackendOptions } }`.
  */
-export interface RunResult {
-  outputs: Record<string, RawTensor>;
-  inputs: Record<string, InputTensor>;
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface BackendOptionsByName {}
+
+/** The registered runtimes' names. */
+export type BackendName = Extract<keyof BackendOptionsByName, string>;
+
+/** What a backend's probe reports: whether it can run here, on what, or why not. */
+export interface BackendProbe {
+  available: boolean;
+  /** Why it cannot run here, when it cannot. */
+  reason?: string;
+  /** The runtime's version, when it loaded. */
+  version?: string;
+  /** Where it can run: 'cpu', GPU names, ... */
+  devices: string[];
 }
 
-export interface BackendOpenOptions {
-  /** Path of the model file, for messages and caches. */
-  modelPath: string;
-  /** The model's bytes, already read and checked to be an ONNX model. */
-  modelBytes: Uint8Array;
-  /** Backend-specific device name ('cpu', 'GPU.0', 'cuda:0'); the backend's default when absent. */
-  device?: string;
-  precision: Precision;
-  /** How many runs may be in flight at once (worker threads, infer requests, execution contexts). */
-  concurrency: number;
-  /** Threads one run may use; 0 lets the backend choose. */
-  threads: number;
-  /** Where the backend may keep compiled engines and caches. */
-  cacheDir: string;
+/** What every backend probe may look at: the machine, found once for all of them. */
+export interface ProbeContext {
+  cuda: NativeCudaProbe;
+  jetson: JetsonInfo | null;
+  cpu: CpuInfo;
+  /** Ask the runtime for its devices again (probe({ refresh: true })). */
+  refresh: boolean;
 }
 
-/** One layer's profiling counters, summed over runs (OpenVINO's PERF_COUNT). */
-export interface LayerPerfCounter {
-  name: string;
-  /** The layer's type in the compiled graph (Convolution, Eltwise, Subgraph, ...). */
-  nodeType: string;
-  /** The kernel that ran it, which names its precision (brgconv_avx512_I8, jit_avx2_FP32, ...). */
-  execType: string;
-  status: 'EXECUTED' | 'NOT_RUN' | 'OPTIMIZED_OUT';
-  realTimeUs: number;
-  runs: number;
+export interface BackendCapabilities {
+  /** Ships inside the package and loads everywhere: the reference runtime for float statistics. */
+  embedded: boolean;
+  /**
+   * Builds its own engine from the float model at the precision asked for (TensorRT: FP16, and
+   * implicit INT8 from a calibrator or cache), so a float model with precision 'fp16'/'int8' is
+   * handed over as it is rather than quantized or refused.
+   */
+  buildsFromFloat: boolean;
+  /** precision 'auto' with a calibrator times FP32 against INT8 on the device and serves the faster that passes. */
+  measuresPrecision: boolean;
 }
 
-export interface PerfCounterReport {
-  /** Runs the counters are summed over. */
-  runs: number;
-  layers: LayerPerfCounter[];
+/** A model file the backend reads itself (an OpenVINO IR), described without its weights. */
+export interface BackendModelFile {
+  /** The path the backend opens. */
+  path: string;
+  info: ModelInfo;
+  /** It holds quantized layers (FakeQuantize): it runs in INT8. */
+  quantized: boolean;
 }
 
-/** An opened model on one backend: runs it, possibly several runs at a time. */
-export interface BackendSession {
-  readonly backend: BackendName;
-  readonly device: string;
-  readonly precision: Precision;
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
-  /** How many runs execute at once; more are queued by the session. */
-  readonly concurrency: number;
-  /** Runtime version, for engine.info and cache keys. */
-  readonly runtimeVersion: string;
-  run(inputs: Record<string, InputTensor>, options?: RunOptions): Promise<RunResult>;
-  /** The float type the runtime computes in where it chooses its own (OpenVINO: 'f32', 'bf16'). */
-  readonly inferencePrecision?: string;
-  /** What the runtime says about the precision it runs, in words, for engine.info. */
-  readonly precisionDetail?: string;
-  /** Per-layer counters summed since the last reset, where the backend profiles (OpenVINO with perfCounters). */
-  perfCounters?(reset?: boolean): PerfCounterReport | undefined;
-  /** Waits for in-flight runs, then frees the runtime's resources. */
-  dispose(): Promise<void>;
+/** The command-line flags of a backend's own options, for every command that opens an engine. */
+export interface BackendCliFlags<Options> {
+  /** node:util parseArgs specs, by flag name without the dashes. */
+  flags: Record<string, { type: 'string' | 'boolean' }>;
+  /** Help lines, aligned as the commands' own ("      --flag X   what it does"). */
+  help: string;
+  /** The option group from the parsed flags (undefined when none was given); throws ERR_ARGUMENT naming the flag on a bad value. */
+  options(values: Record<string, unknown>): Options | undefined;
 }
 
-export interface Backend {
-  readonly name: BackendName;
-  open(options: BackendOpenOptions): Promise<BackendSession>;
+/** A runtime, as the registry knows it. */
+export interface BackendDescriptor<Name extends BackendName = BackendName> {
+  readonly name: Name;
+  /** The runtime's name in messages: 'ONNX Runtime'. */
+  readonly title: string;
+  /** Backend 'auto' tries the highest first. */
+  readonly priority: number;
+  readonly capabilities: BackendCapabilities;
+  /** Never throws: a runtime that cannot run here is a reason. */
+  probe(context: ProbeContext): Promise<BackendProbe>;
+  /** Checks this backend's own option group (createEngine's `options[name]`); throws ERR_ARGUMENT naming the bad field. */
+  checkOptions?(value: unknown): void;
+  open(options: BackendOpenOptions & { settings?: BackendOptionsByName[Name] }): Promise<BackendSession>;
+  /** A model path only this backend reads (an OpenVINO IR .xml): backend 'auto' then picks it. */
+  readsModelFile?(model: string): boolean;
+  /** Checks and describes such a file (never reading the weights). */
+  readModelFile?(model: string): Promise<BackendModelFile>;
+  /** How a float model becomes this backend's INT8 artefact, when it can (precision 'int8' with a calibrator). */
+  readonly quantizer?: QuantizerAdapter;
+  /** Runs a float model with extra outputs for calibration statistics, where this runtime can. */
+  statisticsSession?(threads: number): StatisticsSessionOpener;
+  /** Its option group as command-line flags. */
+  readonly cli?: BackendCliFlags<BackendOptionsByName[Name]>;
 }

@@ -1,6 +1,6 @@
 /** A native runtime's output buffer as the typed array of its element type (OpenVINO, TensorRT). */
 import { Int8DetectError } from '../util/errors';
-import type { TensorData } from './backend';
+import type { TensorData } from './session';
 
 export function typedArrayOf(runtime: string, output: { name: string; type: string; data: ArrayBuffer }): TensorData {
   switch (output.type) {

@@ -2,7 +2,7 @@
  * Every environment variable the library reads, in one place (node-llama-cpp's config.ts habit).
  */
 import * as path from 'node:path';
-import { packageRoot } from '../native/core';
+import { packageRoot } from './package';
 
 function env(name: string): string | undefined {
   const value = process.env[name];
@@ -15,11 +15,12 @@ export const config = {
     return env('INT8_DETECT_CACHE_DIR') ?? path.join(packageRoot, '.cache');
   },
   /**
-   * The OpenVINO module to load instead of build/Release/int8_detect_openvino.node (a prebuilt one
-   * elsewhere; tests point it at a missing file to see the core run without OpenVINO).
+   * An optional native module to load instead of build/Release/int8_detect_<name>.node:
+   * INT8_DETECT_OPENVINO_MODULE, INT8_DETECT_TENSORRT_MODULE (a prebuilt one elsewhere; tests point
+   * it at a missing file to see the core run without that runtime).
    */
-  get openVinoModule(): string | undefined {
-    return env('INT8_DETECT_OPENVINO_MODULE');
+  nativeModule(name: string): string | undefined {
+    return env(`INT8_DETECT_${name.toUpperCase()}_MODULE`);
   },
   /** The shared test fixtures (models, COCO images); tests and scripts only. */
   get fixturesDir(): string {

@@ -13,6 +13,7 @@ export type Int8DetectErrorCode =
   | 'ERR_INFERENCE' // the runtime failed while running the model
   | 'ERR_CALIBRATION' // calibration data that cannot be used, or a calibrator that failed, stalled or was aborted
   | 'ERR_ENGINE_BUILD' // a runtime could not build an engine from the model
+  | 'ERR_ABORTED' // work stopped by its AbortSignal (calibration, quantization, a search)
   | 'ERR_VIDEO'; // a video source that cannot be opened, decoded or kept up
 
 export class Int8DetectError extends Error {
@@ -64,4 +65,15 @@ export async function withCallerStack<T>(
     wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${callerStack.split('\n').slice(2).join('\n')}`;
     throw wrapped;
   }
+}
+
+/** The one error of work stopped by its AbortSignal: `what` was aborted, with the signal's reason. */
+export function abortError(signal: AbortSignal, what: string): Int8DetectError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason !== undefined ? String(signal.reason) : 'aborted';
+  return new Int8DetectError('ERR_ABORTED', `${what} was aborted: ${reason}`, { cause: signal.reason });
+}
+
+/** Throws abortError when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortError(signal, what);
 }

@@ -15,6 +15,20 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+/** A companion file's path: the main file's with another extension (`x.xml` -> `x.bin`). */
+export function companionPath(file: string, extension: string): string {
+  return file.slice(0, file.length - path.extname(file).length) + extension;
+}
+
+/**
+ * A file and the files it needs beside it (an OpenVINO IR's .bin), each written atomically, the
+ * companions first: a reader never sees the main file without them.
+ */
+export async function writeWithCompanions(file: string, data: Uint8Array, companions: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  for (const [extension, bytes] of companions) await writeFileAtomic(companionPath(file, extension), bytes);
+  await writeFileAtomic(file, data);
+}
+
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif']);
 
 /** Image files directly inside a folder, sorted by name; or the one file given. */

@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import type { DetectOptions } from '../detect/types';
 import type { Engine } from '../engine';
 import { invalidArgument } from '../util/errors';
+import { InFlight } from '../util/in-flight';
 import { FramePool } from './frame-assembler';
 import { VideoSource } from './source';
 import { StreamCounters } from './stream-stats';
@@ -105,13 +106,12 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   private readonly minIntervalMs: number;
   private readonly pool = new FramePool();
   private readonly cores = Math.max(1, cpus().length);
-  private inFlight = 0;
+  private readonly running = new InFlight();
   private nextStream = 0;
   private statsTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private idleEmitted = false;
   private disposing: Promise<void> | undefined;
-  private drained: (() => void) | undefined;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -243,7 +243,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       this.disposing = (async () => {
         if (this.statsTimer) clearInterval(this.statsTimer);
         await Promise.all(this.streams.map((s) => s.source.dispose()));
-        if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+        await this.running.drained();
         for (const s of this.streams) {
           for (const item of s.queue) item.release();
           s.queue.length = 0;
@@ -308,7 +308,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   }
 
   private schedule(): void {
-    while (this.inFlight < this.maxInFlight && !this.disposed) {
+    while (this.running.size < this.maxInFlight && !this.disposed) {
       const stream = this.takeTurn();
       if (!stream) return;
       const item = stream.queue.shift()!;
@@ -333,34 +333,33 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   }
 
   private run(stream: Stream, item: Queued): void {
-    this.inFlight++;
     const { frame } = item;
     const sequence = stream.dispatched++;
-    this.engine
-      .detect(frame, this.detectOptions)
-      .then(
-        (detections) => {
-          const latencyMs = Date.now() - frame.time;
-          stream.counters.processed(latencyMs);
-          // The event carries the frame's pixels: its buffer goes back to the pool only once delivered.
-          this.finishInOrder(stream, sequence, () => {
-            if (!this.disposed) {
-              this.safeEmit(stream, { stream: frame.stream, pts: frame.pts, time: frame.time, latencyMs, width: frame.width, height: frame.height, detections, frame });
-            }
-            item.release();
-          });
-        },
-        (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
-          this.finishInOrder(stream, sequence, () => {
-            if (this.listenerCount('error') > 0) this.emit('error', { stream: frame.stream, url: stream.source.url, error, fatal: false });
-            item.release();
-          });
-        },
+    // Counted until the outcome is delivered, so dispose() waits for the event and the frame's release.
+    void this.running
+      .track(() =>
+        this.engine.detect(frame, this.detectOptions).then(
+          (detections) => {
+            const latencyMs = Date.now() - frame.time;
+            stream.counters.processed(latencyMs);
+            // The event carries the frame's pixels: its buffer goes back to the pool only once delivered.
+            this.finishInOrder(stream, sequence, () => {
+              if (!this.disposed) {
+                this.safeEmit(stream, { stream: frame.stream, pts: frame.pts, time: frame.time, latencyMs, width: frame.width, height: frame.height, detections, frame });
+              }
+              item.release();
+            });
+          },
+          (err: unknown) => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            this.finishInOrder(stream, sequence, () => {
+              if (this.listenerCount('error') > 0) this.emit('error', { stream: frame.stream, url: stream.source.url, error, fatal: false });
+              item.release();
+            });
+          },
+        ),
       )
       .finally(() => {
-        this.inFlight--;
-        if (this.inFlight === 0 && this.drained) this.drained();
         this.schedule();
         this.checkIdle();
       });
@@ -388,7 +387,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   }
 
   private checkIdle(): void {
-    if (!this.idleEmitted && this.inFlight === 0 && this.streams.every((s) => s.done && s.queue.length === 0)) {
+    if (!this.idleEmitted && this.running.size === 0 && this.streams.every((s) => s.done && s.queue.length === 0)) {
       this.idleEmitted = true;
       this.emit('idle');
       this.resolveDone();

@@ -1,5 +1,5 @@
 /** Per-stream counters, windowed for rates and latency percentiles. */
-import { percentile } from '../bench';
+import { percentile } from '../util/statistics';
 import type { SourceState, StreamStats } from './types';
 
 export class StreamCounters {

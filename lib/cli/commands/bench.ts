@@ -7,7 +7,7 @@ import { listImages } from '../../util/files';
 import { formatPerfSummary, summarizePerfCounters } from '../../runtimes/openvino/perf-table';
 import type { RawFrame } from '../../image/frame';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { ProgressBar } from '../progress';
 
 /** Frames decoded once, at the bench size, so decoding is not part of what is timed. */
@@ -54,8 +54,6 @@ ${engineFlagsHelp}
       --frames N           how many images to cycle through (default 8)
       --width W            frame width (default 640)
       --height H           frame height (default 480)
-      --perf-counters      openvino: print OpenVINO's per-layer counters, grouped by layer type and by
-                           exec type (which kernels ran INT8, where the time goes)
       --json               print one JSON object with every figure
   -h, --help               show this help`,
   async run(argv) {
@@ -71,7 +69,6 @@ ${engineFlagsHelp}
         width: { type: 'string' },
         height: { type: 'string' },
         json: { type: 'boolean' },
-        'perf-counters': { type: 'boolean' },
       },
       false,
     );
@@ -84,10 +81,10 @@ ${engineFlagsHelp}
     const frames = await loadFrames(values.images as string | undefined, width, height, count);
     const engineOptions = engineOptionsFrom(values);
     const perfCounters = values['perf-counters'] === true;
-    const engine = await createEngine(perfCounters ? { ...engineOptions, openvino: { ...engineOptions.openvino, perfCounters: true } } : engineOptions);
-    if (perfCounters && engine.info.backend !== 'openvino') {
+    const engine = await createEngine(engineOptions);
+    if (perfCounters && engine.perfCounters() === undefined) {
       await engine.dispose();
-      throw new UsageError(`--perf-counters reads OpenVINO's counters: it needs --backend openvino (this engine runs on ${engine.info.backend})`);
+      throw new UsageError(`--perf-counters reads a backend's per-layer counters, and ${engine.info.backend} keeps none: use a backend that profiles (OpenVINO)`);
     }
     const progress = new ProgressBar('bench', rounds);
     try {

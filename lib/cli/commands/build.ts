@@ -6,9 +6,9 @@ import { calibratorFromFolder } from '../../quantize/calibrator';
 import { buildTensorRtPlan, type TensorRtBuildEvent, type TensorRtBuildOptions } from '../../runtimes/tensorrt/build-plan';
 import { folderCalibrationId } from '../../runtimes/tensorrt/calibration-id';
 import type { InputShapeSpec } from '../../runtimes/tensorrt/input-shapes';
-import { loadTensorRtModule } from '../../runtimes/tensorrt/module-loader';
+import { loadTensorRtModule } from '../../runtimes/tensorrt/module';
 import { parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { ProgressBar } from '../progress';
 
 /** "images=1x3x640x640" or "images=1x3x320x320:1x3x640x640:1x3x1280x1280" (min:opt:max). */
@@ -88,7 +88,7 @@ Options:
     const shapes = Object.fromEntries(((values.shape as unknown as string[] | undefined) ?? []).map(parseShapeFlag));
 
     // Before reading images: without TensorRT there is nothing to build with.
-    const loaded = loadTensorRtModule();
+    const loaded = await loadTensorRtModule();
     const options: TensorRtBuildOptions = {
       precision,
       ...(calibCache !== undefined ? { calibrationCache: calibCache } : {}),
@@ -138,7 +138,7 @@ Options:
         precision: result.sidecar.key.precision,
         int8Mode: result.sidecar.key.int8Mode,
         bytes: result.plan.byteLength,
-        seconds: result.fromCache ? 0 : result.sidecar.build.seconds,
+        seconds: result.fromCache ? 0 : result.sidecar.record.seconds,
         ...(result.calibrationCachePath ? { calibrationCache: result.calibrationCachePath } : {}),
       };
       if (values.json) {

@@ -6,7 +6,7 @@ import { writeFileAtomic, listImages } from '../../util/files';
 import { decodeImage } from '../../image/decode';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, UsageError } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { ProgressBar } from '../progress';
 
 export const detectCommand: Command = {

@@ -5,7 +5,7 @@ import { COCO_EVAL_DETECT_OPTIONS, evaluateEngine } from '../../eval/evaluate-en
 import { writeFileAtomic } from '../../util/files';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, requireString } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { ProgressBar } from '../progress';
 
 const defaults = COCO_EVAL_DETECT_OPTIONS as Required<Pick<typeof COCO_EVAL_DETECT_OPTIONS, 'scoreThreshold' | 'iouThreshold' | 'maxDetections'>>;

@@ -1,7 +1,7 @@
 /** `int8-detect probe`: what can run here, on which devices, and why a backend was skipped. */
 import { chooseBackend, probe } from '../../probe';
 import { parseCommandArgs } from '../args';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const probeCommand: Command = {
   name: 'probe',

@@ -6,7 +6,7 @@ import type { DetectionsEvent, PipelineStats, SourceOptions } from '../../video/
 import { VideoWriter } from '../../video/video-writer';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import { detectFlags, detectFlagsHelp, detectOptionsFrom } from '../detect-flags';
-import type { Command } from '../main';
+import type { Command } from '../command';
 import { DETECT_DEFAULTS } from '../../detect/postprocess';
 
 function statusTable(stats: PipelineStats): string {

@@ -5,8 +5,8 @@
  * [1, N, 5 + C]).
  */
 import { Int8DetectError } from '../../util/errors';
-import type { CandidateBuffer, Candidates } from '../nms';
-import type { DetectorFamily, OutputTensor } from '../types';
+import type { DetectorFamily } from '../types';
+import type { Decoder } from './types';
 import { createYolov5Decoder } from './yolov5';
 import { createYolov8Decoder, type Yolov8Layout } from './yolov8';
 import { createYoloxDecoder, DEFAULT_STRIDES, gridCellCount } from './yolox';
@@ -14,30 +14,7 @@ import { createYoloxDecoder, DEFAULT_STRIDES, gridCellCount } from './yolox';
 export type { Yolov8Layout } from './yolov8';
 export { gridCellCount, DEFAULT_STRIDES } from './yolox';
 
-export interface DecodeOptions {
-  /** Keep every class above the threshold for each anchor, not only the best (COCO-style evaluation). */
-  multiLabel?: boolean;
-  /** Reuse this buffer for the candidates instead of allocating one. */
-  into?: CandidateBuffer;
-}
-
-/**
- * Turns a raw output into thresholded candidates in model-input pixels. A candidate is kept when
- * its score is strictly greater than scoreThreshold (as Ultralytics compares). With a class
- * filter, the best class is chosen among all classes first and the box dropped when that class is
- * not wanted (Ultralytics' order), so filtering never relabels a box as a weaker class.
- */
-export interface Decoder {
-  readonly family: DetectorFamily;
-  decode(
-    output: OutputTensor,
-    inputWidth: number,
-    inputHeight: number,
-    scoreThreshold: number,
-    classFilter?: readonly number[] | null,
-    options?: DecodeOptions,
-  ): Candidates;
-}
+export type { DecodeOptions, Decoder } from './types';
 
 export const DETECTOR_FAMILIES: readonly DetectorFamily[] = ['yolox', 'yolov5', 'yolov8'];
 

@@ -6,7 +6,7 @@
 import { Int8DetectError } from '../../util/errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
-import type { DecodeOptions, Decoder } from './index';
+import type { DecodeOptions, Decoder } from './types';
 import { pushObjectnessRow } from './objectness-row';
 
 export function createYolov5Decoder(): Decoder {

@@ -6,7 +6,7 @@
 import { Int8DetectError } from '../../util/errors';
 import { CandidateBuffer, type Candidates } from '../nms';
 import type { OutputTensor } from '../types';
-import type { DecodeOptions, Decoder } from './index';
+import type { DecodeOptions, Decoder } from './types';
 
 /** 'channels-first': [1, 4 + C, N] (the Ultralytics export); 'anchors-first': [1, N, 4 + C]. */
 export type Yolov8Layout = 'channels-first' | 'anchors-first';

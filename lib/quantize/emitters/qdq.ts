@@ -11,8 +11,9 @@ import { Int8DetectError, invalidArgument } from '../../util/errors';
 import { indexGraph, nameAllocator, nodesByKey } from '../../onnx/graph-index';
 import { encodeModel, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from '../../onnx/model';
 import { raiseOpset } from '../../onnx/opset';
-import { activeBiasCorrections } from '../bias-correction';
+import { activeBiasCorrections, type ActivationGrid } from '../bias-correction';
 import type { ActivationPlan, QuantizationPlan, WeightPlan } from '../plan';
+import type { ActivationMode } from '../qparams';
 import { quantizePerChannel } from '../weights';
 
 export interface EmitOptions {
@@ -143,4 +144,10 @@ function activationNodes(a: ActivationPlan, mode: QuantizationPlan['activationMo
     makeNode(unique(`${a.name}_QuantizeLinear`), 'QuantizeLinear', [a.name, scale.name, zeroPoint.name], [quantized]),
     makeNode(unique(`${a.name}_DequantizeLinear`), 'DequantizeLinear', [quantized, scale.name, zeroPoint.name], [dequantized]),
   ];
+}
+
+/** The grid a Q/DQ pair puts an activation on (for the activations' bias correction). */
+export function qdqGrid(a: Pick<ActivationPlan, 'scale' | 'zeroPoint'>, mode: ActivationMode): ActivationGrid {
+  const [qmin, qmax] = mode === 'uint8-asymmetric' ? [0, 255] : [-128, 127];
+  return { low: (qmin - a.zeroPoint) * a.scale, high: (qmax - a.zeroPoint) * a.scale, levels: qmax - qmin + 1 };
 }

@@ -5,7 +5,7 @@
  * it without calibrating on the device.
  */
 import { invalidArgument } from '../../util/errors';
-import { formatCalibrationCache, type CalibrationCache } from '../../runtimes/tensorrt/calibration-cache';
+import { formatCalibrationCache, type CalibrationCache } from './tensorrt-cache-format';
 import type { QuantizationPlan } from '../plan';
 import type { ActivationStatistics, RangeMethod } from '../statistics';
 

@@ -1,5 +1,5 @@
 /** Messages between the ONNX Runtime backend and its worker threads. */
-import type { RawTensor, TensorInfo } from '../backend';
+import type { RawTensor, TensorInfo } from '../session';
 
 export interface WorkerInit {
   modelBytes: Uint8Array;

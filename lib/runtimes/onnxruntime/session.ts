@@ -1,25 +1,18 @@
 /**
- * The embedded default backend: ONNX Runtime on the CPU through the onnxruntime-node package.
- * Each of `concurrency` worker threads holds its own session; runs go to an idle worker, or wait.
+ * ONNX Runtime sessions in worker threads. onnxruntime-node runs a session synchronously on the
+ * calling thread, which would stall a server's event loop for the whole inference: each of
+ * `concurrency` workers holds its own session, runs go to an idle worker or wait in FIFO order,
+ * and buffers move between threads by transfer. An idle worker is unref'd, so a process that
+ * never disposes its engine still exits; it is ref'd while a run is in flight.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Int8DetectError } from '../../util/errors';
-import { decodeModel, encodeModel } from '../../onnx/model';
-import { lowerInt8Silu } from '../../onnx/lower-int8-silu';
-import { lowerIntegerConvs } from '../../onnx/lower-integer-conv';
-import type {
-  Backend,
-  BackendOpenOptions,
-  BackendSession,
-  InputTensor,
-  Precision,
-  RawTensor,
-  RunOptions,
-  RunResult,
-  TensorInfo,
-} from '../backend';
+import { InFlight } from '../../util/in-flight';
+import { ItemPool } from '../../util/pool';
+import type { BackendOpenOptions, BackendSession, InputTensor, Precision, RunOptions, RunResult, TensorInfo } from '../session';
+import { lowerForOnnxRuntime } from './lowering';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
 type Feeds = Extract<ToWorker, { type: 'run' }>['feeds'];
@@ -34,7 +27,6 @@ class SessionWorker {
   private readonly pending = new Map<number, PendingRun>();
   private nextId = 1;
   private failure: Error | undefined;
-  busy = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -45,6 +37,8 @@ class SessionWorker {
     worker.on('message', (message: FromWorker) => this.onMessage(message));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(new Error(`the ONNX Runtime worker thread exited with code ${code}`)));
+    // Idle: it must not keep the process alive (a script that never disposes still exits).
+    worker.unref();
   }
 
   static start(init: WorkerInit, modelPath: string): Promise<SessionWorker> {
@@ -68,6 +62,7 @@ class SessionWorker {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: 'run', id, feeds } satisfies ToWorker, transfer);
     });
@@ -80,15 +75,23 @@ class SessionWorker {
   async close(): Promise<void> {
     if (this.failure) return;
     const closed = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Held open until it has exited: a caller awaiting the close must not see the process end first.
+    this.worker.ref();
     this.worker.postMessage({ type: 'close' } satisfies ToWorker);
     await closed;
   }
 
+  private settle(id: number): PendingRun | undefined {
+    const run = this.pending.get(id);
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+    return run;
+  }
+
   private onMessage(message: FromWorker): void {
     if (message.type !== 'result' && message.type !== 'runError') return;
-    const run = this.pending.get(message.id);
+    const run = this.settle(message.id);
     if (!run) return;
-    this.pending.delete(message.id);
     if (message.type === 'result') run.resolve({ outputs: message.outputs, inputs: message.feeds as Record<string, InputTensor> });
     else run.reject(new Int8DetectError('ERR_INFERENCE', `ONNX Runtime failed to run the model: ${message.message}`));
   }
@@ -98,6 +101,7 @@ class SessionWorker {
     this.failure = new Int8DetectError('ERR_INFERENCE', `ONNX Runtime worker failed: ${err.message}`, { cause: err });
     for (const run of this.pending.values()) run.reject(this.failure);
     this.pending.clear();
+    this.worker.unref();
   }
 }
 
@@ -115,10 +119,8 @@ class OnnxRuntimeSession implements BackendSession {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly runtimeVersion: string;
-  private readonly idle: SessionWorker[];
-  private readonly queue: Array<(worker: SessionWorker) => void> = [];
-  private inFlight = 0;
-  private drained: (() => void) | undefined;
+  private readonly idle: ItemPool<SessionWorker>;
+  private readonly inFlight = new InFlight();
 
   constructor(
     private readonly workers: SessionWorker[],
@@ -127,14 +129,14 @@ class OnnxRuntimeSession implements BackendSession {
     this.inputs = workers[0].inputs;
     this.outputs = workers[0].outputs;
     this.runtimeVersion = workers[0].version;
-    this.idle = workers.slice();
+    this.idle = new ItemPool(workers);
   }
 
   get concurrency(): number {
     return this.workers.length;
   }
 
-  async run(inputs: Record<string, InputTensor>, options: RunOptions = {}): Promise<RunResult> {
+  run(inputs: Record<string, InputTensor>, options: RunOptions = {}): Promise<RunResult> {
     const feeds: Feeds = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, tensor] of Object.entries(inputs)) {
@@ -144,15 +146,14 @@ class OnnxRuntimeSession implements BackendSession {
         transfer.push(tensor.data.buffer);
       }
     }
-    this.inFlight++;
-    const worker = await this.acquireWorker();
-    try {
-      return await worker.run(feeds, transfer);
-    } finally {
-      this.releaseWorker(worker);
-      this.inFlight--;
-      if (this.inFlight === 0 && this.drained) this.drained();
-    }
+    return this.inFlight.track(async () => {
+      const worker = await this.idle.acquire();
+      try {
+        return await worker.run(feeds, transfer);
+      } finally {
+        this.idle.release(worker);
+      }
+    });
   }
 
   /** Ask every worker to write its ONNX Runtime profile (sessions opened with profiling on). */
@@ -161,68 +162,36 @@ class OnnxRuntimeSession implements BackendSession {
   }
 
   async dispose(): Promise<void> {
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await this.inFlight.drained();
     await Promise.all(this.workers.map((w) => w.close()));
-  }
-
-  private acquireWorker(): Promise<SessionWorker> {
-    const worker = this.idle.pop();
-    if (worker) return Promise.resolve(worker);
-    return new Promise((resolve) => this.queue.push(resolve));
-  }
-
-  private releaseWorker(worker: SessionWorker): void {
-    const next = this.queue.shift();
-    if (next) next(worker);
-    else this.idle.push(worker);
   }
 }
 
-export interface OnnxRuntimeOpenOptions extends BackendOpenOptions {
+export interface OnnxRuntimeSessionOptions extends BackendOpenOptions {
   /** Write ONNX Runtime's per-operator profile; files start with this prefix. */
   profileFilePrefix?: string;
 }
 
-/**
- * What ONNX Runtime's CPU provider does not fuse by itself in a Q/DQ model: INT8 convolutions with
- * float outputs become ConvInteger (lower-integer-conv.ts), SiLUs between INT8 convolutions its
- * INT8 QLinearSigmoid and QLinearMul (lower-int8-silu.ts). Other models pass through untouched,
- * without being decoded.
- */
-export function lowerForOnnxRuntime(bytes: Uint8Array): Uint8Array {
-  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return bytes;
-  const convs = lowerIntegerConvs(decodeModel(bytes));
-  const silus = lowerInt8Silu(convs.model);
-  return convs.lowered.length > 0 || silus.lowered > 0 ? encodeModel(silus.model) : bytes;
+/** `concurrency` workers, each with a session of the model (lowered for ONNX Runtime's INT8 kernels). */
+export async function openOnnxRuntimeSession(options: OnnxRuntimeSessionOptions): Promise<BackendSession> {
+  if (options.device !== undefined && options.device !== 'cpu') {
+    throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `The onnxruntime backend runs on the CPU only, but device ${JSON.stringify(options.device)} was requested`);
+  }
+  const cores = os.availableParallelism();
+  const concurrency = Math.max(1, options.concurrency);
+  const threads = options.threads > 0 ? options.threads : Math.max(1, Math.floor(cores / concurrency));
+  const init: WorkerInit = {
+    modelBytes: lowerForOnnxRuntime(options.modelBytes),
+    intraOpNumThreads: threads,
+    enableProfiling: options.profileFilePrefix !== undefined,
+    profileFilePrefix: options.profileFilePrefix,
+  };
+  const workers: SessionWorker[] = [];
+  try {
+    for (let i = 0; i < concurrency; i++) workers.push(await SessionWorker.start(init, options.modelPath));
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.close()));
+    throw err;
+  }
+  return new OnnxRuntimeSession(workers, options.precision);
 }
-
-export const onnxRuntimeBackend: Backend = {
-  name: 'onnxruntime',
-  async open(options: OnnxRuntimeOpenOptions): Promise<BackendSession> {
-    if (options.device !== undefined && options.device !== 'cpu') {
-      throw new Int8DetectError(
-        'ERR_BACKEND_UNAVAILABLE',
-        `The onnxruntime backend runs on the CPU only, but device ${JSON.stringify(options.device)} was requested`,
-      );
-    }
-    const cores = os.availableParallelism();
-    const concurrency = Math.max(1, options.concurrency);
-    const threads = options.threads > 0 ? options.threads : Math.max(1, Math.floor(cores / concurrency));
-    const init: WorkerInit = {
-      modelBytes: lowerForOnnxRuntime(options.modelBytes),
-      intraOpNumThreads: threads,
-      enableProfiling: options.profileFilePrefix !== undefined,
-      profileFilePrefix: options.profileFilePrefix,
-    };
-    const workers: SessionWorker[] = [];
-    try {
-      for (let i = 0; i < concurrency; i++) workers.push(await SessionWorker.start(init, options.modelPath));
-    } catch (err) {
-      await Promise.all(workers.map((w) => w.close()));
-      throw err;
-    }
-    return new OnnxRuntimeSession(workers, options.precision);
-  },
-};
-
-export type { RawTensor };

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as OrtTypes from 'onnxruntime-node';
-import type { RawTensor, TensorInfo } from '../backend';
+import type { RawTensor, TensorInfo } from '../session';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

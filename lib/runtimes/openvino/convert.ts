@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Int8DetectError, invalidArgument } from '../../util/errors';
 import { isOpenVinoIrPath } from './ir-model';
-import { loadOpenVinoModule } from './module-loader';
+import { loadOpenVinoModule } from './module';
 
 export interface ConvertToIrOptions {
   /** Store float weights as FP16 (halves the .bin; OpenVINO computes in its inference precision either way). Default false. */
@@ -20,7 +20,7 @@ export async function convertToOpenVinoIr(model: string | Uint8Array, xmlPath: s
   if (options.compressToFp16 !== undefined && typeof options.compressToFp16 !== 'boolean') {
     throw invalidArgument('a boolean', 'options.compressToFp16', options.compressToFp16);
   }
-  const addon = loadOpenVinoModule();
+  const { addon } = await loadOpenVinoModule();
   await fs.mkdir(path.dirname(path.resolve(xmlPath)), { recursive: true });
   try {
     await addon.convertToIr({

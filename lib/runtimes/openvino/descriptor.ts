@@ -1,36 +1,24 @@
 /**
- * The OpenVINO backend. Importing this file loads nothing native: int8_detect_openvino.node is
- * loaded (after a child-process test) by open(), by explicit path. open() hands the native module
- * one complete load: the model (ONNX bytes, or the path of an ONNX file or an IR .xml), the device,
- * the performance hint, the pool size, the cache folder and the precision hint.
+ * Intel OpenVINO (CPU, GPU, NPU) through int8_detect_openvino.node, a separately built module
+ * loaded lazily. open() hands the native module one complete load: the model (ONNX bytes, or the
+ * path of an ONNX file or an IR .xml), the device, the performance hint, the pool size, the cache
+ * folder and the precision hint. Its quantizer makes a FakeQuantize IR where OpenVINO fuses it.
  */
 import { promises as fs } from 'node:fs';
 import { Int8DetectError } from '../../util/errors';
-import { isOpenVinoIrPath } from './ir-model';
-import { loadOpenVinoModule, openVinoModuleStatus } from './module-loader';
-import type { NativeOpenVinoExecNode } from './native-types';
-import { resolveOpenVinoOptions, type OpenVinoBackendOptions } from './options';
-import type { Backend, BackendOpenOptions, BackendSession, Precision } from '../backend';
+import type { BackendDescriptor, Precision } from '../backend';
+import { describeExecGraph } from './exec-graph';
+import { isOpenVinoIrPath, readOpenVinoIr } from './ir-model';
+import { loadOpenVinoModule, openVinoModuleStatus } from './module';
+import { checkOpenVinoOptions, openVinoCliFlags, resolveOpenVinoOptions, type OpenVinoBackendOptions } from './options';
+import { openVinoQuantizer } from './quantizer';
 import { OpenVinoSession } from './session';
+import { openVinoStatisticsSession } from './statistics-session';
 
-export type { OpenVinoBackendOptions };
-
-export interface OpenVinoOpenOptions extends BackendOpenOptions {
-  openvino?: OpenVinoBackendOptions;
-}
-
-/** Layers whose multiply-accumulates are the model's cost: the ones worth running in INT8. */
-const COMPUTE_LAYERS = new Set(['Convolution', 'GroupConvolution', 'Deconvolution', 'FullyConnected', 'MatMul']);
-
-/** "38 of 64 convolution/matmul layers run in INT8 kernels", from the compiled graph. */
-export function describeExecGraph(nodes: readonly NativeOpenVinoExecNode[]): { computeLayers: number; int8Layers: number; text: string } {
-  const compute = nodes.filter((node) => COMPUTE_LAYERS.has(node.layerType));
-  const int8 = compute.filter((node) => /^(I8|U8)$/i.test(node.runtimePrecision) || /_I8$|_U8$/i.test(node.primitiveType));
-  return {
-    computeLayers: compute.length,
-    int8Layers: int8.length,
-    text: `${int8.length} of ${compute.length} convolution/matmul layers run in INT8 kernels`,
-  };
+declare module '../backend' {
+  interface BackendOptionsByName {
+    openvino: OpenVinoBackendOptions;
+  }
 }
 
 function nativeCode(err: unknown): string | undefined {
@@ -38,12 +26,34 @@ function nativeCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-export const openVinoBackend: Backend = {
+export const openVinoBackend: BackendDescriptor<'openvino'> = {
   name: 'openvino',
-  async open(options: OpenVinoOpenOptions): Promise<BackendSession> {
-    const addon = loadOpenVinoModule();
-    const version = openVinoModuleStatus().version ?? 'unknown';
-    const settings = resolveOpenVinoOptions(options.openvino, { device: options.device, concurrency: options.concurrency, cacheDir: options.cacheDir });
+  title: 'OpenVINO',
+  priority: 20,
+  capabilities: { embedded: false, buildsFromFloat: false, measuresPrecision: true },
+
+  /**
+   * OpenVINO lists its devices (available_devices with FULL_DEVICE_NAME). The CPU's INT8 features
+   * are in the report's `cpu` and repeated here, since they decide whether INT8 pays on its CPU device.
+   */
+  async probe({ cpu, refresh }) {
+    const status = await openVinoModuleStatus({ refresh });
+    if (!status.loaded || !status.info) {
+      return { available: false, reason: `${status.reason ?? 'the OpenVINO module did not load'}. CPU: ${cpu.int8Summary}`, devices: [] };
+    }
+    const devices = status.info.devices.map((d) => (d.fullName ? `${d.name} (${d.fullName}${d.name === 'CPU' ? `; ${cpu.int8Summary}` : ''})` : d.name));
+    if (devices.length === 0) {
+      const why = status.info.devicesError ?? 'OpenVINO lists no devices';
+      return { available: false, version: status.version, reason: `OpenVINO ${status.version} loaded, but no device is usable: ${why}`, devices: [] };
+    }
+    return { available: true, version: status.version, devices };
+  },
+
+  checkOptions: checkOpenVinoOptions,
+
+  async open(options) {
+    const { addon, version } = await loadOpenVinoModule();
+    const settings = resolveOpenVinoOptions(options.settings, { device: options.device, concurrency: options.concurrency, cacheDir: options.cacheDir });
     const ir = isOpenVinoIrPath(options.modelPath) && options.modelBytes.length === 0;
     if (settings.cacheDir !== null) await fs.mkdir(settings.cacheDir, { recursive: true });
     let handle;
@@ -73,6 +83,22 @@ export const openVinoBackend: Backend = {
       `OpenVINO ${version} on ${devices} (${settings.performanceHint} hint, ${handle.slots} infer request${handle.slots === 1 ? '' : 's'}, ` +
       `${handle.optimalRequests} optimal): ${handle.fakeQuantizeNodes} FakeQuantize nodes; ${graph.text}; float layers compute in ` +
       `${floatType ?? 'the device default'}${settings.inferencePrecision ? ' (forced)' : ' (the device default)'}`;
-    return new OpenVinoSession(handle, devices, precision, version, floatType, detail);
+    return new OpenVinoSession(handle, {
+      device: devices,
+      precision,
+      runtimeVersion: version,
+      ...(floatType !== undefined ? { inferencePrecision: floatType } : {}),
+      precisionDetail: detail,
+    });
   },
+
+  readsModelFile: isOpenVinoIrPath,
+  async readModelFile(model) {
+    const ir = await readOpenVinoIr(model);
+    return { path: ir.xmlPath, info: ir.info, quantized: ir.quantized };
+  },
+
+  quantizer: openVinoQuantizer,
+  statisticsSession: openVinoStatisticsSession,
+  cli: openVinoCliFlags,
 };

@@ -1,6 +1,6 @@
 /** OpenVINO's own engine options, checked and filled in TypeScript before the native call. */
 import * as path from 'node:path';
-import { invalidArgument } from '../../util/errors';
+import { Int8DetectError, invalidArgument } from '../../util/errors';
 import type { NativeOpenVinoLoadOptions } from './native-types';
 
 export interface OpenVinoBackendOptions {
@@ -63,3 +63,38 @@ export function resolveOpenVinoOptions(
     cacheDir: given.modelCache === false ? null : path.join(common.cacheDir, 'openvino'),
   };
 }
+
+const KNOWN_OPTIONS = ['performanceHint', 'inferencePrecision', 'perfCounters', 'modelCache'];
+
+/** createEngine's `openvino` group checked on its own (unknown keys included), before any model is read. */
+export function checkOpenVinoOptions(value: unknown): void {
+  if (value !== undefined && typeof value === 'object' && value !== null) {
+    const unknown = Object.keys(value).filter((key) => !KNOWN_OPTIONS.includes(key));
+    if (unknown.length > 0) throw new Int8DetectError('ERR_ARGUMENT', `Unknown option options.openvino.${unknown[0]}: the openvino options are ${KNOWN_OPTIONS.join(', ')}`);
+  }
+  resolveOpenVinoOptions(value as OpenVinoBackendOptions | undefined, { concurrency: 1, cacheDir: '' });
+}
+
+function oneOf<T extends string>(value: unknown, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new Int8DetectError('ERR_ARGUMENT', `--${flag} expects ${allowed.join(', ')}, got ${String(value)}`);
+  return value as T;
+}
+
+/** `--inference-precision`, `--performance-hint`, `--perf-counters` on every command that opens an engine. */
+export const openVinoCliFlags = {
+  flags: { 'inference-precision': { type: 'string' }, 'performance-hint': { type: 'string' }, 'perf-counters': { type: 'boolean' } },
+  help: `      --inference-precision P  openvino: f32, bf16 or f16 (default: the device's own; f32 forces FP32 on BF16 CPUs)
+      --performance-hint H     openvino: latency or throughput (default: latency at concurrency 1, else throughput)
+      --perf-counters          openvino: per-layer counters (bench prints them by layer and kernel type)`,
+  options(values: Record<string, unknown>): OpenVinoBackendOptions | undefined {
+    const inferencePrecision = oneOf(values['inference-precision'], 'inference-precision', PRECISIONS);
+    const performanceHint = oneOf(values['performance-hint'], 'performance-hint', HINTS);
+    const options: OpenVinoBackendOptions = {
+      ...(inferencePrecision !== undefined ? { inferencePrecision } : {}),
+      ...(performanceHint !== undefined ? { performanceHint } : {}),
+      ...(values['perf-counters'] === true ? { perfCounters: true } : {}),
+    };
+    return Object.keys(options).length > 0 ? options : undefined;
+  },
+} as const;

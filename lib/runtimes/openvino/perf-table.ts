@@ -3,7 +3,7 @@
  * (where the time goes) and by exec type (which kernel, hence which precision, ran each layer:
  * brgconv_avx512_I8 is INT8, jit_avx2_FP32 is FP32).
  */
-import type { PerfCounterReport } from '../backend';
+import type { PerfCounterReport } from '../session';
 
 export interface PerfGroup {
   /** The layer type or exec type. */

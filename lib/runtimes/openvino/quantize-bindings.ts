@@ -1,9 +1,9 @@
 /**
  * The quantization half of the OpenVINO module (native/openvino/quantize), typed, so the
- * TypeScript side never calls `any`. The module itself is loaded lazily by module-loader.ts.
+ * TypeScript side never calls `any`. The module itself is loaded lazily by module.ts.
  */
 import { Int8DetectError } from '../../util/errors';
-import { loadOpenVinoModule } from './module-loader';
+import { loadOpenVinoModule } from './module';
 
 export interface NativeEmitJob {
   /** The float ONNX model: a path or its bytes. */
@@ -35,8 +35,8 @@ export interface OpenVinoQuantizeBindings {
   createStatisticsRunner(options: { model: string | Uint8Array; tensors: readonly string[]; threads?: number }): Promise<NativeStatisticsRunner>;
 }
 
-export function loadOpenVinoQuantizeBindings(): OpenVinoQuantizeBindings {
-  const module = loadOpenVinoModule() as unknown as Partial<OpenVinoQuantizeBindings>;
+export async function loadOpenVinoQuantizeBindings(): Promise<OpenVinoQuantizeBindings> {
+  const module = (await loadOpenVinoModule()).addon as unknown as Partial<OpenVinoQuantizeBindings>;
   if (typeof module.emitFakeQuantizeIr !== 'function' || typeof module.createStatisticsRunner !== 'function') {
     throw new Int8DetectError('ERR_BACKEND_UNAVAILABLE', 'The OpenVINO module was built without its quantization bindings (native/openvino/quantize); rebuild it with npm run build:native');
   }

@@ -4,14 +4,16 @@
  * lib/quantize/collect.ts streams into the core addon's native collectors. One statistics
  * implementation for every runtime; only the runner differs.
  */
-import type { RawTensor } from '../backend';
+import type { RawTensor } from '../session';
+import type { StatisticsSessionOpener } from '../../quantize/adapter';
 import { Int8DetectError } from '../../util/errors';
 import { encodeModel, valueInfoShape, type OnnxModel } from '../../onnx/model';
 import type { StatisticsSession } from '../../quantize/collect';
-import type { OpenVinoQuantizeBindings } from './quantize-bindings';
+import { loadOpenVinoQuantizeBindings } from './quantize-bindings';
 
-export function openVinoStatisticsSession(bindings: OpenVinoQuantizeBindings, threads = 0) {
+export function openVinoStatisticsSession(threads = 0): StatisticsSessionOpener {
   return async (model: OnnxModel, exposed: readonly string[]): Promise<StatisticsSession> => {
+    const bindings = await loadOpenVinoQuantizeBindings();
     const initializers = new Set(model.graph.initializers.map((t) => t.name));
     const input = model.graph.inputs.find((i) => !initializers.has(i.name));
     if (!input) throw new Int8DetectError('ERR_MODEL', 'The model has no input to calibrate');

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Precision } from '../backend';
+import type { Precision } from '../session';
 import { config } from '../../util/config';
 import { Int8DetectError, invalidArgument } from '../../util/errors';
 import { writeFileAtomic } from '../../util/files';
@@ -14,7 +14,7 @@ import { countGraphOps, isQuantizedModel } from '../../onnx/graph-ops';
 import { readModelInfo } from '../../onnx/model-info';
 import type { Calibrator } from '../../quantize/types';
 import { calibrationPull } from './calibration-pull';
-import { formatCalibrationCache, parseCalibrationCache, retargetCalibrationCache } from './calibration-cache';
+import { formatCalibrationCache, parseCalibrationCache, retargetCalibrationCache } from '../../quantize/emitters/tensorrt-cache-format';
 import {
   defaultPlanPath,
   lookupPlan,
@@ -27,7 +27,7 @@ import {
   type PlanSidecar,
 } from './plan-cache';
 import { elementCount, isDynamicRange, resolveInputShapes, type InputShapeSpec } from './input-shapes';
-import { loadTensorRtModule } from './module-loader';
+import { loadTensorRtModule } from './module';
 import type { NativeBuildProgress, NativeTensorRtRuntimeInfo, TensorRtAddon } from './native-types';
 import { decodeTensorRtVersion, encodeTensorRtVersion, formatTensorRtVersion } from './version';
 
@@ -193,11 +193,11 @@ async function readOptional(file: string): Promise<Buffer | null> {
 export async function buildTensorRtPlan(
   modelPath: string,
   options: TensorRtBuildOptions,
-  loaded: { addon: TensorRtAddon; info: NativeTensorRtRuntimeInfo } = loadTensorRtModule(),
+  loaded?: { addon: TensorRtAddon; info: NativeTensorRtRuntimeInfo },
   modelBytes?: Uint8Array,
 ): Promise<TensorRtPlanResult> {
   checkOptions(options);
-  const { addon, info } = loaded;
+  const { addon, info } = loaded ?? (await loadTensorRtModule());
   const device = options.device ?? 0;
   const tensorrtVersion = tensorRtVersionOf(info);
   const gpu = gpuOf(info, device);

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { listImages } from '../../util/files';
-import { canonicalJson, sha256 } from './plan-cache';
+import { canonicalJson, sha256 } from '../../util/hash';
 
 export async function folderCalibrationId(dir: string, settings: Record<string, unknown>): Promise<string> {
   const files = await listImages(dir);

@@ -6,14 +6,13 @@
  * our plans as they are. A plan whose sidecar names another TensorRT or GPU is rebuilt, never
  * loaded: TensorRT plans are only valid for the version and the GPU that built them.
  */
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Int8DetectError } from '../../util/errors';
-import { writeFileAtomic } from '../../util/files';
+import { lookupArtefact, manifestPath, storeArtefact, type ArtefactKind, type ArtefactManifest } from '../../util/artefact-cache';
+import { canonicalJson, fileSlug, keyHash, sha256 } from '../../util/hash';
 
 export const SIDECAR_FORMAT = 'int8-detect-tensorrt-plan';
-export const SIDECAR_VERSION = 1;
+/** 2: the one artefact-cache manifest (artefact + record); version 1 sidecars are rebuilt. */
+export const SIDECAR_VERSION = 2;
 
 export interface GpuIdentity {
   name: string;
@@ -58,47 +57,23 @@ export interface PlanBuildRecord {
   warnings: string[];
 }
 
-export interface PlanSidecar {
-  format: typeof SIDECAR_FORMAT;
-  version: typeof SIDECAR_VERSION;
-  keyHash: string;
-  key: PlanCacheKey;
-  plan: { file: string; bytes: number; sha256: string };
-  build: PlanBuildRecord;
-}
+/** The plan's manifest (`x.plan.json`): its key, its digest and how it was built (`record`). */
+export type PlanSidecar = ArtefactManifest<PlanCacheKey, PlanBuildRecord>;
 
 export type PlanLookup =
   | { status: 'hit'; plan: Buffer; sidecar: PlanSidecar }
   | { status: 'missing'; reason: string }
   | { status: 'stale'; reason: string };
 
-export function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** JSON with object keys sorted at every level, so equal keys hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { sha256 };
 
 export function planKeyHash(key: PlanCacheKey): string {
-  return sha256(canonicalJson(key));
+  return keyHash(key);
 }
 
-export function sidecarPath(planPath: string): string {
-  return `${planPath}.json`;
-}
+export const sidecarPath = manifestPath;
 
-function slug(text: string): string {
-  return text.replace(/[^A-Za-z0-9._]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
-}
+const slug = (text: string) => fileSlug(text);
 
 /**
  * The plan's place in the cache. The name holds what chooses the plan (model, precision, INT8 mode,
@@ -137,57 +112,22 @@ export function describeKeyDifference(found: PlanCacheKey, wanted: PlanCacheKey)
   return reasons;
 }
 
-function isSidecar(value: unknown): value is PlanSidecar {
-  const v = value as PlanSidecar;
-  return (
-    typeof v === 'object' && v !== null && v.format === SIDECAR_FORMAT && typeof v.keyHash === 'string' &&
-    typeof v.key === 'object' && v.key !== null && typeof v.plan === 'object' && v.plan !== null &&
-    typeof v.plan.sha256 === 'string' && typeof v.plan.bytes === 'number'
-  );
-}
-
-async function readIfExists(file: string): Promise<Buffer | undefined> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Int8DetectError('ERR_ARGUMENT', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-}
+const PLAN: ArtefactKind<PlanCacheKey> = {
+  format: SIDECAR_FORMAT,
+  version: SIDECAR_VERSION,
+  noun: 'plan',
+  manifestNoun: 'sidecar',
+  missingManifestHint: 'so how it was built is unknown',
+  differences: describeKeyDifference,
+};
 
 /** Whether `planPath` holds a plan built for exactly `key`, checked against its sidecar and its hash. */
 export async function lookupPlan(planPath: string, key: PlanCacheKey): Promise<PlanLookup> {
-  const sidecarBytes = await readIfExists(sidecarPath(planPath));
-  const plan = await readIfExists(planPath);
-  if (sidecarBytes === undefined && plan === undefined) return { status: 'missing', reason: `no plan at ${planPath}` };
-  if (sidecarBytes === undefined) return { status: 'stale', reason: `${planPath} has no sidecar ${path.basename(sidecarPath(planPath))}, so how it was built is unknown` };
-  let sidecar: unknown;
-  try {
-    sidecar = JSON.parse(sidecarBytes.toString('utf8'));
-  } catch {
-    return { status: 'stale', reason: `the sidecar ${sidecarPath(planPath)} is not valid JSON` };
-  }
-  if (!isSidecar(sidecar)) return { status: 'stale', reason: `the sidecar ${sidecarPath(planPath)} is not an int8-detect plan sidecar` };
-  const differences = describeKeyDifference(sidecar.key, key);
-  if (differences.length > 0) return { status: 'stale', reason: `the plan ${planPath} cannot be used: ${differences.join('; ')}` };
-  if (plan === undefined) return { status: 'stale', reason: `the plan ${planPath} is missing beside its sidecar` };
-  if (plan.length !== sidecar.plan.bytes || sha256(plan) !== sidecar.plan.sha256) {
-    return { status: 'stale', reason: `the plan ${planPath} does not match its sidecar (truncated or replaced)` };
-  }
-  return { status: 'hit', plan, sidecar };
+  const found = await lookupArtefact<PlanCacheKey, PlanBuildRecord>(PLAN, planPath, key);
+  return found.status === 'hit' ? { status: 'hit', plan: found.bytes, sidecar: found.manifest } : found;
 }
 
 /** Write the plan, then its sidecar, each atomically; returns the sidecar written. */
-export async function storePlan(planPath: string, key: PlanCacheKey, plan: Uint8Array, build: PlanBuildRecord): Promise<PlanSidecar> {
-  const sidecar: PlanSidecar = {
-    format: SIDECAR_FORMAT,
-    version: SIDECAR_VERSION,
-    keyHash: planKeyHash(key),
-    key,
-    plan: { file: path.basename(planPath), bytes: plan.byteLength, sha256: sha256(plan) },
-    build,
-  };
-  await writeFileAtomic(planPath, plan);
-  await writeFileAtomic(sidecarPath(planPath), `${JSON.stringify(sidecar, null, 2)}\n`);
-  return sidecar;
+export function storePlan(planPath: string, key: PlanCacheKey, plan: Uint8Array, build: PlanBuildRecord): Promise<PlanSidecar> {
+  return storeArtefact(PLAN, planPath, key, plan, build);
 }

@@ -1,18 +1,17 @@
 /**
  * Per-layer FP32-against-INT8 error for the report: the float model and the written Q/DQ model
- * run on a few held-back frames with each quantized activation exposed as an output (as
- * collect.ts does for calibration). In the Q/DQ model the value compared is the
+ * run on a few held-back frames, on the embedded runtime, with each quantized activation exposed
+ * as an output (as calibration does). In the Q/DQ model the value compared is the
  * DequantizeLinear output, what the next layer reads: it carries the tensor's own rounding and
  * clipping and every error accumulated before it. Exposing a tensor can keep ONNX Runtime from
  * fusing that node into an INT8 kernel; the float kernel then computes the same products on the
  * same dequantized values, so the figures differ from the fused model's only by float rounding.
  */
-import type { InputTensor, RawTensor } from '../runtimes/backend';
-import { onnxRuntimeBackend } from '../runtimes/onnxruntime/session';
-import { config } from '../util/config';
 import type { PreprocessSpec } from '../detect/types';
-import { decodeModel, encodeModel, type OnnxModel } from '../onnx/model';
-import { exposeTensors } from './collect';
+import { decodeModel, type OnnxModel } from '../onnx/model';
+import '../runtimes/builtin';
+import { embeddedBackend } from '../runtimes/registry';
+import type { InputTensor, RawTensor } from '../runtimes/session';
 
 export interface LayerError {
   /** The activation's name in the float model. */
@@ -49,14 +48,8 @@ function inputDims(spec: PreprocessSpec): number[] {
 
 async function runExposed(model: OnnxModel, tensors: readonly string[], feeds: readonly InputTensor['data'][], spec: PreprocessSpec, threads: number | undefined, each: (frame: number, values: (name: string) => Float32Array | undefined) => void): Promise<void> {
   const inputs = new Set(model.graph.inputs.map((i) => i.name));
-  const session = await onnxRuntimeBackend.open({
-    modelPath: '(model with per-layer outputs)',
-    modelBytes: encodeModel(exposeTensors(model, tensors.filter((t) => !inputs.has(t)))),
-    precision: 'fp32',
-    concurrency: 1,
-    threads: threads ?? 0,
-    cacheDir: config.cacheDir,
-  });
+  // The embedded runtime runs both models with the tensors exposed, as calibration does.
+  const session = await embeddedBackend().statisticsSession!(threads ?? 0)(model, tensors.filter((t) => !inputs.has(t)));
   try {
     const input = session.inputs[0].name;
     for (const [f, data] of feeds.entries()) {

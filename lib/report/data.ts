@@ -4,17 +4,31 @@
  * FP32-against-INT8 error, what stayed in float and why, the label-free check, and (with
  * labelled images) mAP and latency of FP32 against INT8. Plain data: report-html.ts renders it.
  */
-import { median } from '../bench';
 import { cpuInfo } from '../hardware/cpu';
 import { loadCocoDataset } from '../eval/coco';
 import { evaluateEngine } from '../eval/evaluate-engine';
-import { createEngine, type Engine } from '../engine';
-import type { LabelFreeCheckSummary, TensorSensitivity } from './mixed-precision';
-import type { MethodChoice } from './plan';
-import type { ActivationMode } from './qparams';
-import type { QuantizeWithSearchResult } from './quantize-with-search';
-import { layerErrors } from './report-layer-error';
-import { RANGE_METHODS, type Range, type RangeMethod } from './statistics';
+import type { CandidateDetector } from '../quantize/candidate';
+import type { LabelFreeCheckSummary, MixedPrecisionResult, TensorSensitivity } from '../quantize/mixed-precision';
+import type { MethodChoice } from '../quantize/plan';
+import type { ActivationMode } from '../quantize/qparams';
+import { RANGE_METHODS, type Range, type RangeMethod } from '../quantize/statistics';
+import { candidateOpener } from '../runtimes/open-detector';
+import type { QuantizedModel } from '../runtimes/quantize-model';
+import { backendDescriptor } from '../runtimes/registry';
+import { invalidArgument } from '../util/errors';
+import { median } from '../util/statistics';
+import { layerErrors } from './layer-error';
+
+/** A Q/DQ quantization with its label-free check: what the report reads. */
+export type ReportedQuantization = QuantizedModel & { search: MixedPrecisionResult; heldBack: NonNullable<QuantizedModel['heldBack']>; preprocess: NonNullable<QuantizedModel['preprocess']> };
+
+/** The result, checked to be one the report can read. */
+export function reportable(result: QuantizedModel): ReportedQuantization {
+  if (typeof result !== 'object' || result === null || !result.plan || !result.search || !result.heldBack || !result.preprocess) {
+    throw invalidArgument('a quantizeModel() result with its label-free check (heldBack frames)', 'the report\'s result', result);
+  }
+  return result as ReportedQuantization;
+}
 
 /** Bars per histogram in the report (the statistics hold 2048 bins; the page needs no more). */
 export const REPORT_HISTOGRAM_BARS = 160;
@@ -95,7 +109,7 @@ export interface ReportOptions {
   onProgress?: (step: 'layers' | 'evaluate' | 'latency', done: number, total: number) => void;
 }
 
-function whyKeptFloat(rank: number | null, error: number | null, result: QuantizeWithSearchResult): string {
+function whyKeptFloat(rank: number | null, error: number | null, result: ReportedQuantization): string {
   const chosen = result.search.trials.find((t) => t.keptFloat === result.keepFloat.length);
   const fewer = result.search.trials.filter((t) => t.keptFloat < result.keepFloat.length && !t.passed).sort((a, b) => b.keptFloat - a.keptFloat)[0];
   const ranked = rank === null ? 'kept in float by the search' : `rank ${rank} of ${result.search.sensitivity.length} by the output error it causes alone in INT8 (${error!.toExponential(2)})`;
@@ -108,8 +122,8 @@ function whyKeptFloat(rank: number | null, error: number | null, result: Quantiz
 }
 
 /** Interleaved rounds of raw inference on the same frame: FP32 then INT8 in each round, the ratio taken within the round. */
-async function measureLatency(fp32: Engine, int8: Engine, tensor: Float32Array | Uint8Array, rounds: number, calls: number, onRound: (r: number) => void): Promise<ReportLatency> {
-  const time = async (engine: Engine, n = calls) => {
+async function measureLatency(fp32: CandidateDetector, int8: CandidateDetector, tensor: Float32Array | Uint8Array, rounds: number, calls: number, onRound: (r: number) => void): Promise<ReportLatency> {
+  const time = async (engine: CandidateDetector, n = calls) => {
     const samples: number[] = [];
     for (let i = 0; i < n; i++) {
       const started = performance.now();
@@ -131,11 +145,17 @@ async function measureLatency(fp32: Engine, int8: Engine, tensor: Float32Array |
   return { fp32Ms: median(fp32Ms), int8Ms: median(int8Ms), ratio: median(int8Ms.map((v, i) => v / fp32Ms[i])), rounds, callsPerRound: calls };
 }
 
+/** A detector as evaluateEngine reads an engine. */
+function asEvaluated(detector: CandidateDetector) {
+  return { detect: detector.detect.bind(detector), info: { labels: detector.labels } };
+}
+
 const headline = (m: { mAP: number; AP50: number; AP75: number }) => ({ mAP: m.mAP, AP50: m.AP50, AP75: m.AP75 });
 
-export async function buildReportData(result: QuantizeWithSearchResult, options: ReportOptions = {}): Promise<QuantizationReportData> {
+export async function buildReportData(quantized: QuantizedModel, options: ReportOptions = {}): Promise<QuantizationReportData> {
+  const result = reportable(quantized);
   const started = Date.now();
-  const { plan, statistics } = result.quantized;
+  const { plan, statistics } = result;
   const symmetric = plan.activationMode === 'int8-symmetric';
   const rank = new Map(result.search.sensitivity.map((s, i) => [s.name, { rank: i + 1, error: s.error }]));
   const keep = new Set(result.keepFloat);
@@ -145,12 +165,12 @@ export async function buildReportData(result: QuantizeWithSearchResult, options:
   const errors = new Map(
     (
       await layerErrors({
-        fp32: result.quantized.model,
+        fp32: result.model,
         int8: result.bytes,
         tensors: plan.activations.map((a) => a.name),
         feeds: result.heldBack.tensors.slice(0, frames),
         preprocess: result.preprocess,
-        ...(result.engineOptions.threads !== undefined ? { threads: result.engineOptions.threads } : {}),
+        ...(result.detector.threads !== undefined ? { threads: result.detector.threads } : {}),
       })
     ).map((e) => [e.name, e]),
   );
@@ -199,18 +219,18 @@ export async function buildReportData(result: QuantizeWithSearchResult, options:
   let latency: ReportLatency | null = null;
   const rounds = options.latencyRounds ?? 5;
   if (options.evaluation || rounds > 0) {
-    const engineOptions = { ...result.engineOptions, backend: 'onnxruntime' as const };
-    const fp32 = await createEngine({ ...engineOptions, model: result.fp32Model });
+    const open = candidateOpener(backendDescriptor(result.backend), result.detector);
+    const fp32 = await open(result.inputBytes);
     try {
-      const int8 = await createEngine({ ...engineOptions, model: result.bytes });
+      const int8 = await open(result.bytes);
       try {
         if (options.evaluation) {
           const dataset = await loadCocoDataset(options.evaluation.annotations);
           const limit = options.evaluation.limit;
           const common = { imagesDir: options.evaluation.imagesDir, dataset, ...(limit !== undefined ? { limit } : {}) };
           const total = limit === undefined ? dataset.images.length : Math.min(limit, dataset.images.length);
-          const a = await evaluateEngine(fp32, { ...common, onProgress: (done) => options.onProgress?.('evaluate', done, 2 * total) });
-          const b = await evaluateEngine(int8, { ...common, onProgress: (done) => options.onProgress?.('evaluate', total + done, 2 * total) });
+          const a = await evaluateEngine(asEvaluated(fp32), { ...common, onProgress: (done) => options.onProgress?.('evaluate', done, 2 * total) });
+          const b = await evaluateEngine(asEvaluated(int8), { ...common, onProgress: (done) => options.onProgress?.('evaluate', total + done, 2 * total) });
           evaluation = { images: a.images, fp32: headline(a.metrics), int8: headline(b.metrics) };
         }
         if (rounds > 0 && result.heldBack.tensors.length > 0) {

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { Int8DetectError } from '../util/errors';
+import { packageRoot } from '../util/package';
 
 export type NativePixelFormat = 'rgb' | 'bgr' | 'rgba' | 'bgra' | 'gray' | 'nv12' | 'i420';
 
@@ -132,9 +133,6 @@ export interface CoreAddon {
 }
 
 let cached: CoreAddon | undefined;
-
-/** The package root, where node-gyp-build looks for prebuilds/ and build/Release/. */
-export const packageRoot = path.resolve(__dirname, '..', '..', '..');
 
 export function loadCoreAddon(): CoreAddon {
   if (cached) return cached;

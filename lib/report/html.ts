@@ -3,8 +3,8 @@
  * of inline script (filter and sort), no network. Every value from the model (tensor and node
  * names) is escaped.
  */
-import type { QuantizationReportData, ReportTensor } from './report-data';
-import type { RangeMethod } from './statistics';
+import type { QuantizationReportData, ReportTensor } from './data';
+import type { RangeMethod } from '../quantize/statistics';
 
 const METHOD_COLOURS: Record<RangeMethod, string> = { minmax: '#2b7bb9', percentile: '#2e9e5b', entropy: '#a45ec2' };
 

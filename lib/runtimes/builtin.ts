@@ -1,0 +1,16 @@
+/**
+ * The runtimes this package ships, one registration line each. A new runtime is a folder under
+ * lib/runtimes/ exporting a descriptor, plus one line here. (The side-effect imports keep each
+ * runtime's declaration merging of BackendOptionsByName in the published .d.ts files.)
+ */
+import './onnxruntime/descriptor';
+import './openvino/descriptor';
+import './tensorrt/descriptor';
+import { onnxRuntimeBackend } from './onnxruntime/descriptor';
+import { openVinoBackend } from './openvino/descriptor';
+import { registerBackend } from './registry';
+import { tensorRtBackend } from './tensorrt/descriptor';
+
+registerBackend(tensorRtBackend);
+registerBackend(openVinoBackend);
+registerBackend(onnxRuntimeBackend);
