@@ -9,7 +9,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { openVinoModuleStatus } from '../lib/runtimes/openvino/module-loader';
+import { runtimeStatusSync } from './helpers/runtime-status';
 import { createTritonClient } from '../lib/runtimes/triton/client';
 import { formatConfigPbtxt } from '../lib/runtimes/triton/export/config-pbtxt';
 import { TritonSession } from '../lib/runtimes/triton/session';
@@ -17,6 +17,7 @@ import { coco, models } from './helpers/fixtures';
 import { exportToRepository, startTriton, tritonSkipReason, type TritonServer } from './helpers/triton';
 
 const skipReason = tritonSkipReason();
+const openVinoLoaded = runtimeStatusSync('openvino').loaded;
 const tritonTest = skipReason === undefined ? test.serial : test.skip;
 if (skipReason !== undefined) console.log(`triton-configs tests skipped: ${skipReason}`);
 
@@ -31,7 +32,7 @@ test.before(async () => {
   // onnxruntime_onnx: the INT8 export (the calibration's cache entry is shared with the other Triton tests).
   await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'onnxruntime', '--calibration', coco.calibImages, '--name', 'yolox_onnxruntime']);
   // openvino: the IR export. Its configuration does not depend on the precision; FP32 saves OpenVINO's quantization here.
-  if (openVinoModuleStatus().loaded) await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'openvino', '--precision', 'fp32', '--name', 'yolox_openvino']);
+  if (openVinoLoaded) await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'openvino', '--precision', 'fp32', '--name', 'yolox_openvino']);
   // tensorrt_plan: the plan cannot be built without TensorRT; the configuration export would write beside it.
   const tensors = { inputs: [{ name: 'images', datatype: 'FP32' as const, dims: [3, 416, 416] }], outputs: [{ name: 'output', datatype: 'FP32' as const, dims: [3549, 85] }] };
   const tensorrt = { name: 'yolox_tensorrt', flavour: 'tensorrt' as const, maxBatchSize: 8, ...tensors, dynamicBatching: { maxQueueDelayMicroseconds: 500 }, instances: 1, parameters: { 'int8_detect.family': 'yolox' } };
@@ -55,7 +56,7 @@ const flavours = [
 ];
 
 for (const flavour of flavours) {
-  const needsOpenVino = flavour.backend === 'openvino' && !openVinoModuleStatus().loaded;
+  const needsOpenVino = flavour.backend === 'openvino' && !openVinoLoaded;
   (needsOpenVino ? test.skip : tritonTest)(`Triton 2.51 parses the ${flavour.platform} configuration and fails only for the missing ${flavour.backend} backend`, async (t) => {
     const client = createTritonClient(server.httpUrl);
     try {

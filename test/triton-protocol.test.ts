@@ -23,6 +23,9 @@ import { models } from './helpers/fixtures';
 import { tinyModel } from './helpers/tiny-onnx';
 import { freePort } from './helpers/video';
 import { int64Tensor } from '../lib/onnx/model';
+import { createEngine } from '../lib/engine';
+import { chooseBackend, type ProbeReport } from '../lib/probe';
+import { cpuInfo } from '../lib/hardware/cpu';
 
 test('server URLs choose the protocol, carry credentials as Basic auth and never show the password', (t) => {
   const http = parseServerUrl('http://alice:s3cr%40t@triton.local:8000/proxy/');
@@ -228,4 +231,33 @@ test('http: a response body that is not the binary extension it claims is a clea
     client.close();
     await server.close();
   }
+});
+
+test("createEngine({ backend: 'triton' }): the URL, its option group and what does not apply to a served model are checked first", async (t) => {
+  const saved = process.env.INT8_DETECT_TRITON_URL;
+  delete process.env.INT8_DETECT_TRITON_URL;
+  try {
+    await t.throwsAsync(createEngine({ backend: 'triton', model: 'yolox_nano' }), { code: 'ERR_ARGUMENT', message: /Expected a Triton server URL for options\.triton\.url .* INT8_DETECT_TRITON_URL is not set/ });
+  } finally {
+    if (saved !== undefined) process.env.INT8_DETECT_TRITON_URL = saved;
+  }
+  await t.throwsAsync(createEngine({ backend: 'triton', model: 'm', triton: { url: 'ftp://host' } }), { code: 'ERR_ARGUMENT', message: /for options\.triton\.url/ });
+  await t.throwsAsync(createEngine({ backend: 'triton', model: 'm', triton: { urll: 'http://h' } as never }), { code: 'ERR_ARGUMENT', message: /did you mean 'url'/ });
+  await t.throwsAsync(createEngine({ backend: 'triton', model: 'm', triton: { url: 'http://h', version: 'latest' } }), { code: 'ERR_ARGUMENT', message: /options\.triton\.version/ });
+  await t.throwsAsync(createEngine({ backend: 'triton', model: 'm', calibrator: 'calib/', triton: { url: 'http://h' } }), { code: 'ERR_ARGUMENT', message: /calibrator does not apply/ });
+  // A model that is not a detector: the profile fails, the session is closed, the error says why.
+  const server = await startFakeHttpServer(goodOutput);
+  try {
+    const error = await t.throwsAsync(createEngine({ backend: 'triton', model: FAKE_MODEL.name, triton: { url: `http://127.0.0.1:${server.port}` } }));
+    t.is((error as { code?: string }).code, 'ERR_MODEL');
+    t.regex(error!.message, /The model input x \[batch,4\] is not an image tensor/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("backend 'auto' never picks the server backend, even where it is the only one that answers", (t) => {
+  const only = { available: true, version: 'triton 2.51.0', devices: ['http://h:8000: yolox_nano (version 1)'] };
+  const report = { backends: { triton: only } as unknown as ProbeReport['backends'], cpu: cpuInfo(), cuda: { available: false, reason: 'test', devices: [] }, jetson: null, platform: 'linux', arch: 'x64', node: '20' } as ProbeReport;
+  t.throws(() => chooseBackend(report), { code: 'ERR_BACKEND_UNAVAILABLE', message: "No backend can run here. Skipped Triton Inference Server: it runs models on a server, by name, only when asked for (backend 'triton')." });
 });

@@ -75,6 +75,7 @@ export class TritonSession {
   readonly details: TritonModelDetails;
   /** The server URL, credentials removed. */
   readonly url: string;
+  readonly protocol: 'http' | 'grpc';
   /** The detector profile the configuration carries (each part absent when it does not). */
   readonly detector: Partial<DetectorParameters>;
   /** A ModelInfo for the profile resolver, built from the server's metadata (no model file here). */
@@ -95,6 +96,7 @@ export class TritonSession {
   ) {
     this.metadata = metadata;
     this.url = client.displayUrl;
+    this.protocol = client.protocol;
     this.details = { name: metadata.name, ...(version ? { version } : {}), platform: metadata.platform || config?.backend || '', server, ...(config ? { config } : {}) };
     this.inputs = metadata.inputs.map(tensorInfo);
     this.outputs = metadata.outputs.map(tensorInfo);

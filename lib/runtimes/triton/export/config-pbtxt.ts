@@ -6,23 +6,42 @@
 import { Int8DetectError } from '../../../util/errors';
 import { configTypeName, type KserveDatatype } from '../datatypes';
 
-export const TRITON_FLAVOURS = ['onnxruntime', 'openvino', 'tensorrt', 'python'] as const;
-export type TritonFlavour = (typeof TRITON_FLAVOURS)[number];
-
 interface FlavourFacts {
+  /** Triton's platform name, where the backend has one. */
   platform?: string;
-  backend: string;
   /** The model file in the version folder. */
   modelFile: string;
   kind: 'KIND_CPU' | 'KIND_GPU';
+  /**
+   * Which int8-detect runtime makes the model: the one of the same name as Triton's backend
+   * ('same'), the embedded runtime's portable Q/DQ model ('embedded', which TensorRT builds its plan
+   * from), or the Python backend's runtime ('runtime': --runtime).
+   */
+  madeBy: 'same' | 'embedded' | 'runtime';
 }
 
-export const FLAVOURS: Record<TritonFlavour, FlavourFacts> = {
-  onnxruntime: { platform: 'onnxruntime_onnx', backend: 'onnxruntime', modelFile: 'model.onnx', kind: 'KIND_CPU' },
-  openvino: { backend: 'openvino', modelFile: 'model.xml', kind: 'KIND_CPU' },
-  tensorrt: { platform: 'tensorrt_plan', backend: 'tensorrt', modelFile: 'model.plan', kind: 'KIND_GPU' },
-  python: { backend: 'python', modelFile: 'model.py', kind: 'KIND_CPU' },
-};
+/**
+ * Triton's backends int8-detect exports for, by Triton's backend name (the keys; `backend:` in
+ * config.pbtxt). Triton's onnxruntime and openvino backends are named like int8-detect's runtimes
+ * that make their models, which is how `madeBy: 'same'` finds them.
+ */
+export const FLAVOURS = {
+  onnxruntime: { platform: 'onnxruntime_onnx', modelFile: 'model.onnx', kind: 'KIND_CPU', madeBy: 'same' },
+  openvino: { modelFile: 'model.xml', kind: 'KIND_CPU', madeBy: 'same' },
+  tensorrt: { platform: 'tensorrt_plan', modelFile: 'model.plan', kind: 'KIND_GPU', madeBy: 'embedded' },
+  python: { modelFile: 'model.py', kind: 'KIND_CPU', madeBy: 'runtime' },
+} as const satisfies Record<string, FlavourFacts>;
+
+export type TritonFlavour = keyof typeof FLAVOURS;
+export const TRITON_FLAVOURS = Object.keys(FLAVOURS) as TritonFlavour[];
+
+/** What int8-detect's model.py runs inside Triton's Python backend: the runtime, and its model file. */
+export const PYTHON_RUNTIMES = {
+  onnxruntime: { modelFile: 'model.onnx' },
+  openvino: { modelFile: 'model.xml' },
+} as const;
+export type PythonRuntime = keyof typeof PYTHON_RUNTIMES;
+export const PYTHON_RUNTIME_NAMES = Object.keys(PYTHON_RUNTIMES) as PythonRuntime[];
 
 export interface ConfigTensorSpec {
   name: string;
@@ -65,7 +84,7 @@ function tensorBlock(tensor: ConfigTensorSpec): string {
 }
 
 export function formatConfigPbtxt(config: TritonModelConfig): string {
-  const facts = FLAVOURS[config.flavour];
+  const facts: FlavourFacts = FLAVOURS[config.flavour];
   if (!Number.isInteger(config.maxBatchSize) || config.maxBatchSize < 0) {
     throw new Int8DetectError('ERR_ARGUMENT', `Expected a non-negative integer for maxBatchSize but received ${config.maxBatchSize}`);
   }
@@ -76,8 +95,8 @@ export function formatConfigPbtxt(config: TritonModelConfig): string {
     '# Written by int8-detect export --triton: the detector profile (family, preprocessing, labels) is in parameters.',
     `name: ${textFormatString(config.name)}`,
     ...(facts.platform ? [`platform: ${textFormatString(facts.platform)}`] : []),
-    `backend: ${textFormatString(facts.backend)}`,
-    ...(config.flavour !== 'python' ? [`default_model_filename: ${textFormatString(facts.modelFile)}`] : []),
+    `backend: ${textFormatString(config.flavour)}`,
+    ...(facts.madeBy !== 'runtime' ? [`default_model_filename: ${textFormatString(facts.modelFile)}`] : []),
     `max_batch_size: ${config.maxBatchSize}`,
     `input [\n${config.inputs.map(tensorBlock).join(',\n')}\n]`,
     `output [\n${config.outputs.map(tensorBlock).join(',\n')}\n]`,
