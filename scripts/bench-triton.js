@@ -31,14 +31,14 @@ const { parseArgs } = require('node:util');
 
 const dist = path.resolve(__dirname, '..', 'dist');
 const { createEngine } = require(path.join(dist, 'lib', 'engine'));
-const { cpuInfo } = require(path.join(dist, 'lib', 'cpu'));
-const { config } = require(path.join(dist, 'lib', 'config'));
-const { median } = require(path.join(dist, 'lib', 'bench'));
-const { decodeImage } = require(path.join(dist, 'lib', 'image'));
-const { listImages } = require(path.join(dist, 'lib', 'files'));
+const { cpuInfo } = require(path.join(dist, 'lib', 'hardware', 'cpu'));
+const { config } = require(path.join(dist, 'lib', 'util', 'config'));
+const { median } = require(path.join(dist, 'lib', 'util', 'statistics'));
+const { decodeImage } = require(path.join(dist, 'lib', 'image', 'decode'));
+const { listImages } = require(path.join(dist, 'lib', 'util', 'files'));
 const { preprocessFrame, tensorSize } = require(path.join(dist, 'lib', 'detect', 'preprocess'));
-const { validateRawFrame } = require(path.join(dist, 'lib', 'frame'));
-const { exportToTriton } = require(path.join(dist, 'lib', 'runtimes', 'triton', 'export', 'export-repository'));
+const { validateRawFrame } = require(path.join(dist, 'lib', 'image', 'frame'));
+const { exportToTriton } = require(path.join(dist, 'lib', 'cli', 'commands', 'export'));
 const { startTriton, tritonSkipReason } = require(path.join(dist, 'test', 'helpers', 'triton'));
 
 const { values } = parseArgs({
@@ -126,8 +126,8 @@ async function main() {
     };
     const local1 = await open('local, concurrency 1', { model: values.model, backend: 'onnxruntime', precision: 'int8', calibrator: values.calib });
     const local2 = await open('local, concurrency 2', { model: values.model, backend: 'onnxruntime', precision: 'int8', calibrator: values.calib, concurrency: 2 });
-    const viaHttp = await open('Triton, HTTP binary', { backend: 'triton', url: server.httpUrl, model: name, concurrency: clients });
-    const viaGrpc = await open('Triton, gRPC', { backend: 'triton', url: server.grpcUrl, model: name, concurrency: clients });
+    const viaHttp = await open('Triton, HTTP binary', { backend: 'triton', model: name, concurrency: clients, triton: { url: server.httpUrl } });
+    const viaGrpc = await open('Triton, gRPC', { backend: 'triton', model: name, concurrency: clients, triton: { url: server.grpcUrl } });
     const modes = [local1, local2, viaHttp, viaGrpc];
 
     const paths = (await listImages(values.images)).slice(0, 16);
