@@ -4,7 +4,7 @@
  * Needs npm run setup:triton and a build (npm run build:ts). Then:
  *
  *   node scripts/bench-triton.js [--clients 8] [--rounds 5] [--frames 48] [--serial 20] [--model M] [--calib DIR]
- *                                [--max-batch 8] [--instances 1] [--queue-delay-us 500] [--json]
+ *                                [--max-batch 8] [--instances 1] [--threads 0] [--queue-delay-us 500] [--json]
  *
  * The model is exported with `export --triton --backend python` (INT8 from createEngine's cache,
  * batch made dynamic, Triton's dynamic batcher on) and served by tritonserver on free ports of
@@ -52,6 +52,7 @@ const { values } = parseArgs({
     images: { type: 'string', default: path.join(config.fixturesDir, 'coco', 'eval', 'images') },
     'max-batch': { type: 'string', default: '8' },
     instances: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '0' },
     'queue-delay-us': { type: 'string', default: '500' },
     json: { type: 'boolean', default: false },
   },
@@ -115,6 +116,7 @@ async function main() {
       calibration: values.calib,
       maxBatch: Number(values['max-batch']),
       instances: Number(values.instances),
+      threads: Number(values.threads),
       maxQueueDelayMicroseconds: Number(values['queue-delay-us']),
     });
     server = await startTriton(path.join(dir, 'repo'));
@@ -182,6 +184,7 @@ async function main() {
       framesPerRound,
       maxBatch: Number(values['max-batch']),
       instances: Number(values.instances),
+      threadsPerInstance: Number(values.threads),
       queueDelayUs: Number(values['queue-delay-us']),
       throughput: Object.fromEntries(modes.map((m) => [m.label, { fps: median(fps.get(m.label)), rounds: fps.get(m.label) }])),
       tritonBatch: Object.fromEntries([...batch].map(([k, v]) => [k, median(v)])),
@@ -194,6 +197,7 @@ async function main() {
     const lines = [
       `CPU: ${result.cpu.model}, ${result.cpu.cores} cores (${result.cpu.int8})`,
       `${result.model} INT8, ${clients} clients, ${framesPerRound} frames per mode per round, median of ${rounds} interleaved rounds`,
+      `Triton: python backend (ONNX Runtime), max batch ${result.maxBatch}, queue delay ${result.queueDelayUs} us, ${result.instances} instance(s) x ${result.threadsPerInstance || 'default'} thread(s)`,
       '',
       'throughput (detect(), frames/s)',
       ...modes.map((m) => `  ${m.label.padEnd(22)} ${result.throughput[m.label].fps.toFixed(1).padStart(7)}${result.tritonBatch[m.label] ? `   mean batch Triton formed: ${result.tritonBatch[m.label].toFixed(2)}` : ''}`),

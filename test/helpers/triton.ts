@@ -4,7 +4,8 @@
  * ports of 127.0.0.1, and stopped after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { freePort, delay } from './video';
@@ -127,7 +128,30 @@ export interface ExportedModel {
  */
 export async function exportToRepository(repository: string, args: string[]): Promise<ExportedModel> {
   const { runCli } = await import('./cli');
-  const result = await runCli(['export', '--triton', repository, '--json', ...args], { timeoutMs: 900_000 });
-  if (result.code !== 0) throw new Error(`export --triton ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as ExportedModel;
+  // One export at a time across test files (ava runs two at once): the first quantizes into the
+  // INT8 cache, the others find it there instead of quantizing the same model side by side.
+  const release = await exclusive(path.join(tmpdir(), 'int8-detect-triton-export.lock'));
+  try {
+    const result = await runCli(['export', '--triton', repository, '--json', ...args], { timeoutMs: 900_000 });
+    if (result.code !== 0) throw new Error(`export --triton ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+    return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as ExportedModel;
+  } finally {
+    await release();
+  }
+}
+
+/** A lock file taken with O_EXCL; one left by a killed process is taken over after 20 minutes. */
+async function exclusive(lock: string): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      const handle = await fs.open(lock, 'wx');
+      await handle.close();
+      return () => fs.rm(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await fs.stat(lock).then((s) => s.mtimeMs, () => Date.now()));
+      if (age > 20 * 60_000) await fs.rm(lock, { force: true });
+      else await delay(500);
+    }
+  }
 }

@@ -10,12 +10,11 @@ import type { TritonBackendOptions } from './options';
 import { TritonSession } from './session';
 
 export async function openTritonModel(name: string, model: string, concurrency: number, settings: TritonBackendOptions = {}): Promise<ServedModel> {
-  const url = settings.url ?? config.serverUrl(name);
+  const { url: configured, version, ...client } = settings;
+  const url = configured ?? config.serverUrl(name);
   if (url === undefined) {
     throw new Int8DetectError('ERR_ARGUMENT', `Expected a Triton server URL for options.${name}.url (http://host:8000 or grpc://host:8001, or --url) but received none, and INT8_DETECT_${name.toUpperCase()}_URL is not set`);
   }
-  const { version, ...client } = settings;
-  delete client.url;
   const session = await TritonSession.open({ url, model, ...(version !== undefined ? { version } : {}), concurrency, client });
   const given = Object.keys(session.detector);
   const server = session.details.server;

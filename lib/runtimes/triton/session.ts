@@ -42,16 +42,21 @@ function describeModel(m: RepositoryModel): string {
   return `${m.name}${m.version ? ` (version ${m.version})` : ''} ${state}${m.reason ? `: ${m.reason}` : ''}`;
 }
 
-/** "the models there: a (version 1) READY, b UNAVAILABLE: ..." or why they cannot be listed. */
-export async function listModelsForMessage(client: TritonClient): Promise<string> {
+/** The repository index, or undefined where the server has none or does not answer it. */
+async function indexOrUndefined(client: TritonClient): Promise<RepositoryModel[] | undefined | Error> {
   try {
-    const index = await client.repositoryIndex({ timeoutMs: 5000 });
-    if (index === undefined) return 'the server does not list its models (no repository index: not a Triton server?)';
-    if (index.length === 0) return 'the server has no models';
-    return `the models there: ${index.map(describeModel).join('; ')}`;
+    return await client.repositoryIndex({ timeoutMs: 5000 });
   } catch (err) {
-    return `its models could not be listed: ${(err as Error).message}`;
+    return err as Error;
   }
+}
+
+/** "the models there: a (version 1) READY; b (version 1) UNAVAILABLE: ..." or why they cannot be listed. */
+function listModels(index: RepositoryModel[] | undefined | Error): string {
+  if (index instanceof Error) return `its models could not be listed: ${index.message}`;
+  if (index === undefined) return 'the server does not list its models (no repository index: not a Triton server?)';
+  if (index.length === 0) return 'the server has no models';
+  return `the models there: ${index.map(describeModel).join('; ')}`;
 }
 
 function tensorInfo(t: TensorMetadata): TensorInfo {
@@ -133,9 +138,9 @@ export class TritonSession {
       const server = await client.serverMetadata();
       const { model, version } = options;
       if (!(await client.modelReady(model, version))) {
-        const listing = await listModelsForMessage(client);
-        const index = await client.repositoryIndex({ timeoutMs: 5000 }).catch(() => undefined);
-        const known = index?.some((m) => m.name === model);
+        const index = await indexOrUndefined(client);
+        const listing = listModels(index);
+        const known = Array.isArray(index) && index.some((m) => m.name === model);
         const what = `model '${model}'${version ? ` version ${version}` : ''}`;
         throw known
           ? new Int8DetectError('ERR_BACKEND_UNAVAILABLE', `The Triton server at ${client.displayUrl} has ${what}, but it is not ready; ${listing}`)
