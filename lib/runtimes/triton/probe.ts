@@ -22,7 +22,7 @@ const PROBE_TIMEOUT_MS = 3000;
 
 export async function probeTritonServer(url: string | undefined): Promise<TritonProbe> {
   if (url === undefined || url === '') {
-    return { available: false, reason: 'no Triton server is configured (set INT8_DETECT_TRITON_URL, or pass a url)', devices: [] };
+    return { available: false, reason: 'no Triton server is configured (set INT8_DETECT_TRITON_URL, or give probe({ triton: { url } }))', devices: [] };
   }
   let client;
   try {
