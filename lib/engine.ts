@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { Detector } from './detect/detector';
-import { backendSettings, resolveEngineOptions } from './engine/options';
+import { backendSettings, resolveEngineOptions, type ResolvedEngineOptions } from './engine/options';
 import { quantizeForEngine, type Int8EngineResult } from './engine/int8';
 import { choosePrecisionByMeasurement, type PrecisionChoiceResult } from './engine/precision-choice';
 import type { Engine, EngineInfo, EngineOptions } from './engine/types';
@@ -17,8 +17,8 @@ import { IN_MEMORY_MODEL, onnxModelSource, openSessionWithProfile, readModelFor,
 import { registeredBackends, backendDescriptor } from './runtimes/registry';
 import type { BackendSession } from './runtimes/session';
 import { config } from './util/config';
-import { Int8DetectError } from './util/errors';
-import type { ModelProfile } from './detect/profile';
+import { Int8DetectError, invalidArgument } from './util/errors';
+import { resolveModelProfile, type ModelProfile } from './detect/profile';
 
 export type { Engine, EngineInfo, EngineOptions } from './engine/types';
 
@@ -37,6 +37,8 @@ function fileReader(model: unknown): BackendDescriptor | undefined {
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const resolved = resolveEngineOptions(options);
   const { requested, precision } = resolved;
+  const named = requested === 'auto' ? undefined : backendDescriptor(requested);
+  if (named?.openServed) return openServedEngine(named, options, resolved);
   const reader = fileReader(options.model);
   const report = await probe();
   const choice = chooseBackend(report, reader && requested === 'auto' ? reader.name : requested);
@@ -121,5 +123,67 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     ...(int8 ? { quantization: int8.quantization } : {}),
     ...(measured ? { precisionChoice: measured.choice } : {}),
+  });
+}
+
+/**
+ * A model a server holds (a backend with openServed): `model` is its name there. The server runs
+ * the network as it holds it; preprocessing, decoding and NMS run here from the profile the server
+ * keeps with the model, the options winning field by field.
+ */
+async function openServedEngine(backend: BackendDescriptor, options: EngineOptions, resolved: ResolvedEngineOptions): Promise<Engine> {
+  if (typeof options.model !== 'string' || options.model === '') throw invalidArgument(`the model's name on the ${backend.title} server`, 'options.model', options.model);
+  if (options.calibrator !== undefined) {
+    throw new Int8DetectError('ERR_ARGUMENT', `A model on a ${backend.title} server runs as the server holds it, so calibrator does not apply: quantize it before it is served (int8-detect export)`);
+  }
+  if (options.device !== undefined) throw new Int8DetectError('ERR_ARGUMENT', `device does not apply to a model on a ${backend.title} server: the server decides where it runs`);
+  const settings = backendSettings(options, backend.name) as Parameters<NonNullable<BackendDescriptor['openServed']>>[0]['settings'];
+  const served = await backend.openServed!({ model: options.model, concurrency: resolved.concurrency, ...(settings !== undefined ? { settings } : {}) });
+  const { session } = served;
+  let profile: ModelProfile;
+  try {
+    if (resolved.precision !== 'auto' && resolved.precision !== session.precision) {
+      throw new Int8DetectError('ERR_ARGUMENT', `precision '${resolved.precision}' was requested, but the server runs ${served.path} in ${session.precision.toUpperCase()}`);
+    }
+    const given = served.overrides;
+    profile = resolveModelProfile({
+      info: served.info,
+      inputs: session.inputs,
+      outputs: session.outputs,
+      overrides: {
+        family: options.family ?? given.family,
+        ...(options.outputLayout !== undefined ? { outputLayout: options.outputLayout } : {}),
+        labels: options.labels ?? given.labels,
+        ...(given.preprocess || options.preprocess ? { preprocess: { ...given.preprocess, ...options.preprocess } } : {}),
+      },
+    });
+  } catch (err) {
+    await session.dispose();
+    throw err;
+  }
+  // One frame per request: the server batches requests from all its clients (dynamic batching).
+  return new DetectionEngine(session, profile, resolved.detect, 1, {
+    backend: backend.name,
+    device: session.device,
+    precision: session.precision,
+    runtimeVersion: session.runtimeVersion,
+    model: {
+      path: served.path,
+      family: profile.family,
+      inputs: session.inputs,
+      outputs: session.outputs,
+      opset: undefined,
+      producer: served.info.producerName,
+      quantized: served.quantized,
+    },
+    preprocess: profile.preprocess,
+    labels: profile.labels,
+    concurrency: session.concurrency,
+    batch: 1,
+    reasons: {
+      backend: served.reason,
+      model: `${served.profileSource}; ${profile.reason}`,
+      precision: session.precisionDetail ?? `the server runs the model in ${session.precision.toUpperCase()}`,
+    },
   });
 }

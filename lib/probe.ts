@@ -7,7 +7,7 @@ import { cpuInfo, type CpuInfo } from './hardware/cpu';
 import { detectJetson, type JetsonInfo } from './hardware/jetson';
 import { describeBinarySource } from './native/binaries';
 import { coreAddonSource, loadCoreAddon, type NativeCudaProbe } from './native/core-addon';
-import type { BackendName, BackendProbe, NativeModuleOrigin, ProbeContext } from './runtimes/backend';
+import type { BackendName, BackendOptionsByName, BackendProbe, NativeModuleOrigin, ProbeContext } from './runtimes/backend';
 import './runtimes/builtin';
 import { backendDescriptor, registeredBackends } from './runtimes/registry';
 import { Int8DetectError, invalidArgument } from './util/errors';
@@ -55,8 +55,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-async function runProbe(refresh: boolean): Promise<ProbeReport> {
-  const context: ProbeContext = { cuda: probeCuda(), jetson: detectJetson(), cpu: cpuInfo(), refresh };
+async function runProbe(refresh: boolean, settings: Partial<BackendOptionsByName> = {}): Promise<ProbeReport> {
+  const context: ProbeContext = { cuda: probeCuda(), jetson: detectJetson(), cpu: cpuInfo(), refresh, settings };
   const descriptors = registeredBackends();
   const probes = await Promise.all(
     descriptors.map((d) => d.probe(context).catch((err: unknown): BackendProbe => ({ available: false, reason: `its probe failed: ${errorMessage(err)}`, devices: [] }))),
@@ -70,16 +70,28 @@ async function runProbe(refresh: boolean): Promise<ProbeReport> {
 
 let cachedReport: Promise<ProbeReport> | undefined;
 
+export type ProbeOptions = { refresh?: boolean } & Partial<BackendOptionsByName>;
+
 /**
  * Probe once per process; `refresh: true` probes again (the CUDA driver itself is only ever
- * loaded and queried once per process). The report is frozen, as it is shared.
+ * loaded and queried once per process). A backend's option group (`{ triton: { url } }`) tells its
+ * probe where to look, and makes a fresh report. The report is frozen, as it is shared.
  */
-export function probe(options: { refresh?: boolean } = {}): Promise<ProbeReport> {
+export function probe(options: ProbeOptions = {}): Promise<ProbeReport> {
   if (options === null || typeof options !== 'object') throw invalidArgument('an object', 'options', options);
-  checkKnownKeys(options, ['refresh'], 'probe options');
+  const backends = registeredBackends();
+  checkKnownKeys(options, ['refresh', ...backends.map((b) => b.name)], 'probe()');
   if (options.refresh !== undefined && typeof options.refresh !== 'boolean') {
     throw invalidArgument('a boolean', 'options.refresh', options.refresh);
   }
+  const settings: Partial<BackendOptionsByName> = {};
+  for (const backend of backends) {
+    const group = (options as Record<string, unknown>)[backend.name];
+    if (group === undefined) continue;
+    backend.checkOptions?.(group);
+    (settings as Record<string, unknown>)[backend.name] = group;
+  }
+  if (Object.keys(settings).length > 0) return runProbe(true, settings);
   if (cachedReport === undefined || options.refresh === true) {
     // The first probe of a process also asks each runtime for its devices (the module loads then).
     cachedReport = runProbe(true);
@@ -119,7 +131,8 @@ export function chooseBackend(report: ProbeReport, requested: 'auto' | BackendNa
   const skipped: string[] = [];
   for (const name of names) {
     const entry = report.backends[name];
-    const why = whyUnusable(entry);
+    // A served backend's `model` is a name on a server: it is used only when asked for by name.
+    const why = backendDescriptor(name).openServed ? `it runs models on a server, by name, only when asked for (backend '${name}')` : whyUnusable(entry);
     if (why === undefined) {
       const chosen = `Using ${describeChosen(name, entry)}`;
       const reason = skipped.length === 0 ? `${chosen}, the first choice in priority order.` : `${chosen}. ${skipped.join(' ')}`;

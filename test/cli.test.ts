@@ -96,7 +96,7 @@ test('probe --json reports every backend and the CPU', async (t) => {
   const { code, stdout, stderr } = await runCli(['probe', '--json']);
   t.is(code, 0, stderr);
   const report = JSON.parse(stdout);
-  t.deepEqual(Object.keys(report.backends).sort(), ['onnxruntime', 'openvino', 'tensorrt']);
+  t.deepEqual(Object.keys(report.backends).sort(), ['onnxruntime', 'openvino', 'tensorrt', 'triton']);
   t.true(report.backends.onnxruntime.available);
   t.is(typeof report.auto.reason, 'string');
   t.truthy(report.cpu.int8Summary);

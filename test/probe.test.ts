@@ -312,8 +312,9 @@ test("chooseBackend('tensorrt') throws ERR_BACKEND_UNAVAILABLE with TensorRT's r
 
 // ---------------------------------------------------------------- chooseBackend on reports from other machines
 
-function reportWith(backends: ProbeReport['backends']): ProbeReport {
-  return { backends, core: { reason: 'test' }, cpu: cpuInfo(), cuda: { available: false, reason: 'test', devices: [] }, jetson: null, platform: 'linux', arch: 'x64', node: '20' };
+/** A report naming only some backends (the others, such as a server backend, are not in play). */
+function reportWith(backends: Partial<ProbeReport['backends']>): ProbeReport {
+  return { backends: backends as ProbeReport['backends'], core: { reason: 'test' }, cpu: cpuInfo(), cuda: { available: false, reason: 'test', devices: [] }, jetson: null, platform: 'linux', arch: 'x64', node: '20' };
 }
 
 test("chooseBackend('auto'): TensorRT first when it sees a GPU, skipped when it sees none", (t) => {

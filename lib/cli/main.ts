@@ -12,6 +12,7 @@ import { buildCommand } from './commands/build';
 import { buildNativeCommand } from './commands/build-native';
 import { detectCommand } from './commands/detect';
 import { evalCommand } from './commands/eval';
+import { exportCommand } from './commands/export';
 import { probeCommand } from './commands/probe';
 import { quantizeCommand } from './commands/quantize';
 import { serveCommand } from './commands/serve';
@@ -19,7 +20,7 @@ import { watchCommand } from './commands/watch';
 
 export type { Command } from './command';
 
-const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, serveCommand, buildNativeCommand];
+const commands: Command[] = [probeCommand, detectCommand, evalCommand, benchCommand, buildCommand, watchCommand, quantizeCommand, serveCommand, buildNativeCommand, exportCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

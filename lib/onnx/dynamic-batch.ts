@@ -177,8 +177,11 @@ export function makeBatchDynamic(model: OnnxModel, options: DynamicBatchOptions 
   };
 }
 
-/** An ONNX model's bytes with a dynamic batch dimension: the bytes as given when it already has one. */
-export function batchDynamicBytes(bytes: Uint8Array, options: DynamicBatchOptions = {}): Uint8Array {
-  const { model, changed } = makeBatchDynamic(decodeModel(bytes), options);
-  return changed ? encodeModel(model) : bytes;
+/**
+ * An ONNX model's bytes with a dynamic batch dimension (the bytes as given when it already has
+ * one), and the Reshapes whose constant target was rewritten.
+ */
+export function batchDynamicBytes(bytes: Uint8Array, options: DynamicBatchOptions = {}): { bytes: Uint8Array; reshapes: string[] } {
+  const { model, changed, reshapes } = makeBatchDynamic(decodeModel(bytes), options);
+  return { bytes: changed ? encodeModel(model) : bytes, reshapes };
 }

@@ -5,6 +5,7 @@
  * and one registration line in lib/runtimes/builtin.ts; nothing outside its folder names it.
  */
 import type { BinarySource } from '../native/binaries';
+import type { ModelOverrides } from '../detect/profile';
 import type { NativeCudaProbe } from '../native/core-addon';
 import type { CpuInfo } from '../hardware/cpu';
 import type { JetsonInfo } from '../hardware/jetson';
@@ -53,6 +54,8 @@ export interface ProbeContext {
   cpu: CpuInfo;
   /** Ask the runtime for its devices again (probe({ refresh: true })). */
   refresh: boolean;
+  /** Option groups given to probe() (`probe({ triton: { url } })`): where a backend's server is. */
+  settings: Partial<BackendOptionsByName>;
 }
 
 export interface BackendCapabilities {
@@ -75,6 +78,23 @@ export interface BackendModelFile {
   info: ModelInfo;
   /** It holds quantized layers (FakeQuantize): it runs in INT8. */
   quantized: boolean;
+}
+
+/** A model a server holds, opened by its backend (openServed): the session, and the model described in place of a file. */
+export interface ServedModel {
+  session: BackendSession;
+  /** The model as the server describes it: its inputs and outputs, its platform as producer. */
+  info: ModelInfo;
+  /** Where it is, for messages and engine.info.model.path: the server (credentials removed) and the model. */
+  path: string;
+  /** It runs quantized, as the server says. */
+  quantized: boolean;
+  /** The detector profile the server keeps with the model; the caller's options win over it, field by field. */
+  overrides: ModelOverrides;
+  /** Why this backend and this server, in words (engine.info.reasons.backend). */
+  reason: string;
+  /** Where the profile came from, in words (prefixed to engine.info.reasons.model). */
+  profileSource: string;
 }
 
 /** The command-line flags of a backend's own options, for every command that opens an engine. */
@@ -108,6 +128,12 @@ export interface BackendDescriptor<Name extends BackendName = BackendName> {
   readonly quantizer?: QuantizerAdapter;
   /** Runs a float model with extra outputs for calibration statistics, where this runtime can. */
   statisticsSession?(threads: number): StatisticsSessionOpener;
+  /**
+   * A backend whose models live on a server (Triton, KServe v2): `model` names one there, and the
+   * backend opens it itself. Nothing is read or quantized here, and the local probe's verdict does
+   * not decide (the server given in the options is checked at open); backend 'auto' never picks it.
+   */
+  openServed?(options: { model: string; concurrency: number; settings?: BackendOptionsByName[Name] }): Promise<ServedModel>;
   /** Its option group as command-line flags. */
   readonly cli?: BackendCliFlags<BackendOptionsByName[Name]>;
   /**

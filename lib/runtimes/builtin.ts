@@ -6,11 +6,14 @@
 import './onnxruntime/descriptor';
 import './openvino/descriptor';
 import './tensorrt/descriptor';
+import './triton/descriptor';
 import { onnxRuntimeBackend } from './onnxruntime/descriptor';
 import { openVinoBackend } from './openvino/descriptor';
 import { registerBackend } from './registry';
 import { tensorRtBackend } from './tensorrt/descriptor';
+import { tritonBackend } from './triton/descriptor';
 
 registerBackend(tensorRtBackend);
 registerBackend(openVinoBackend);
 registerBackend(onnxRuntimeBackend);
+registerBackend(tritonBackend);

@@ -22,6 +22,13 @@ export const config = {
   nativeModule(name: string): string | undefined {
     return env(`INT8_DETECT_${name.toUpperCase()}_MODULE`);
   },
+  /**
+   * The server of a backend that runs models on one: INT8_DETECT_<NAME>_URL (INT8_DETECT_TRITON_URL:
+   * the Triton server probe() lists and createEngine uses when no url is given).
+   */
+  serverUrl(name: string): string | undefined {
+    return env(`INT8_DETECT_${name.toUpperCase()}_URL`);
+  },
   /** The shared test fixtures (models, COCO images); tests and scripts only. */
   get fixturesDir(): string {
     return path.resolve(env('INT8_DETECT_FIXTURES') ?? path.join(packageRoot, '..', 'shared', 'fixtures'));

@@ -182,7 +182,7 @@ export async function openOnnxRuntimeSession(options: OnnxRuntimeSessionOptions)
   const concurrency = Math.max(1, options.concurrency);
   const threads = options.threads > 0 ? options.threads : Math.max(1, Math.floor(cores / concurrency));
   const init: WorkerInit = {
-    modelBytes: lowerForOnnxRuntime((options.batch ?? 1) > 1 ? batchDynamicBytes(options.modelBytes) : options.modelBytes),
+    modelBytes: lowerForOnnxRuntime((options.batch ?? 1) > 1 ? batchDynamicBytes(options.modelBytes).bytes : options.modelBytes),
     intraOpNumThreads: threads,
     enableProfiling: options.profileFilePrefix !== undefined,
     profileFilePrefix: options.profileFilePrefix,

@@ -67,7 +67,7 @@ export const openVinoBackend: BackendDescriptor<'openvino'> = {
         `batch ${batch} needs a dynamic batch dimension, which ${options.modelPath} (an OpenVINO IR) does not have and which is not added to an IR here: give the ONNX model (OpenVINO then reads it with a dynamic batch), or batch 1`,
       );
     }
-    const modelBytes = batch > 1 ? batchDynamicBytes(options.modelBytes) : options.modelBytes;
+    const modelBytes = batch > 1 ? batchDynamicBytes(options.modelBytes).bytes : options.modelBytes;
     if (settings.cacheDir !== null) await fs.mkdir(settings.cacheDir, { recursive: true });
     let handle;
     try {
