@@ -79,11 +79,14 @@ test('the search on the YOLOX fixture: ranks activations, keeps the most sensiti
   t.true(relaxed.agreement.floor > 0.5 && relaxed.agreement.floor <= 1);
 
   const strict = await searchMixedPrecision({ plan, heldBack, emitter, open, maxDrop: 0, sensitivityFrames: 2 });
-  t.is(strict.sensitivity.length, 6);
-  for (let i = 1; i < 6; i++) t.true(strict.sensitivity[i - 1].error >= strict.sensitivity[i].error, 'most sensitive first');
+  // The ranking covers all six, or only the MAC-free ones (conv outputs) when keeping just those in
+  // float already passes: which happens depends on the placement, so both are accepted.
+  const pool = strict.sensitivity.length;
+  t.true(pool === 6 || (pool > 0 && pool < 6 && strict.trials.some((trial) => trial.keptFloat === pool && trial.passed)), `ranked ${pool}`);
+  for (let i = 1; i < pool; i++) t.true(strict.sensitivity[i - 1].error >= strict.sensitivity[i].error, 'most sensitive first');
   const ranked = strict.sensitivity.map((s) => s.name);
   t.deepEqual(strict.keepFloat, ranked.slice(0, strict.keepFloat.length), 'the kept tensors are the top of the ranking');
-  t.true(strict.trials.some((trial) => trial.keptFloat === 6), 'everything in float was tried');
+  t.true(strict.trials.some((trial) => trial.keptFloat === pool), 'everything ranked in float was tried');
   const chosen = strict.trials.find((trial) => trial.keptFloat === strict.keepFloat.length)!;
   t.true(chosen.passed || strict.keepFloat.length === 6, 'either the choice passes, or nothing could');
   t.true(strict.macs.int8 <= relaxed.macs.int8);

@@ -155,7 +155,7 @@ test('pipeline and source options: unknown keys name the closest one, numbers ar
 
 test('probe() options and calibrator options refuse unknown keys', async (t) => {
   const err = await t.throwsAsync(async () => probe({ refesh: true } as never));
-  expectArgumentError(t, err, /Unknown option 'refesh' for probe options: did you mean 'refresh'\?/);
+  expectArgumentError(t, err, /Unknown option 'refesh' for probe\(\): did you mean 'refresh'\?/);
   const calibrator = t.throws(() =>
     calibratorFromFrames([path.join(coco.evalImages, '000000187334.jpg')], { preprocess: yolox.info.preprocess, inputName: 'images', shuffleSeeds: 3 } as never),
   );

@@ -75,9 +75,16 @@ test('one histogram SVG per quantized activation, with its chosen range and ever
   const activations = result.plan.activations;
   t.is((html.match(/<svg class="hist"/g) ?? []).length, activations.length);
   t.is(data.tensors.length, activations.length);
+  const byName = new Map(data.tensors.map((x) => [x.name, x]));
   for (const tensor of data.tensors) {
     t.deepEqual(tensor.candidates.map((c) => c.method).sort(), ['entropy', 'minmax', 'percentile']);
-    t.true(tensor.candidates.some((c) => c.method === tensor.method && c.range.min === tensor.range.min && c.range.max === tensor.range.max), tensor.name);
+    if (tensor.alignedWith !== null) {
+      // An INT8 junction's tensor takes its partner's grid, not one of its own candidates.
+      t.deepEqual(tensor.range, byName.get(tensor.alignedWith)!.range, `${tensor.name} shares ${tensor.alignedWith}'s range`);
+      t.true(html.includes(`shares the grid of <a href="#`), 'the page says which tensors share a grid');
+    } else {
+      t.true(tensor.candidates.some((c) => c.method === tensor.method && c.range.min === tensor.range.min && c.range.max === tensor.range.max), tensor.name);
+    }
     t.true(tensor.histogram.counts.length > 0 && tensor.histogram.counts.length <= 160);
     t.true(tensor.histogram.counts.some((c) => c > 0));
   }

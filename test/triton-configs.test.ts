@@ -30,7 +30,7 @@ test.before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'int8-detect-triton-configs-'));
   const repo = path.join(dir, 'repo');
   // onnxruntime_onnx: the INT8 export (the calibration's cache entry is shared with the other Triton tests).
-  await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'onnxruntime', '--calibration', coco.calibImages, '--name', 'yolox_onnxruntime']);
+  await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'onnxruntime', '--calibration', coco.calibImages, '--no-search', '--name', 'yolox_onnxruntime']);
   // openvino: the IR export. Its configuration does not depend on the precision; FP32 saves OpenVINO's quantization here.
   if (openVinoLoaded) await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'openvino', '--precision', 'fp32', '--name', 'yolox_openvino']);
   // tensorrt_plan: the plan cannot be built without TensorRT; the configuration export would write beside it.

@@ -37,10 +37,11 @@ test.before(async () => {
   if (skipReason !== undefined) return;
   dir = mkdtempSync(path.join(tmpdir(), 'int8-detect-triton-engine-'));
   const repo = path.join(dir, 'repo');
-  exported = await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'python', '--calibration', coco.calibImages]);
+  exported = await exportToRepository(repo, ['--model', models.yoloxNano, '--backend', 'python', '--calibration', coco.calibImages, '--no-search']);
   server = await startTriton(repo);
-  // The same float model and calibration folder: createEngine finds the INT8 model export --triton used.
-  local = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', precision: 'int8', calibrator: coco.calibImages });
+  // The same float model, calibration folder and settings (--no-search: every activation INT8, so
+  // the suite skips minutes of mixed-precision search): createEngine finds the INT8 model export --triton used.
+  local = await createEngine({ model: models.yoloxNano, backend: 'onnxruntime', precision: 'int8', calibrator: coco.calibImages, quantization: { search: false } });
   images = (await listImages(coco.evalImages)).slice(0, 8);
 });
 

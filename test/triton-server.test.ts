@@ -37,7 +37,7 @@ const urlOf = (protocol: (typeof PROTOCOLS)[number]) => (protocol === 'http' ? s
 test.before(async () => {
   if (skipReason !== undefined) return;
   dir = mkdtempSync(path.join(tmpdir(), 'int8-detect-triton-'));
-  exported = await exportToRepository(path.join(dir, 'repo'), ['--model', models.yoloxNano, '--backend', 'python', '--calibration', coco.calibImages, '--max-batch', '8']);
+  exported = await exportToRepository(path.join(dir, 'repo'), ['--model', models.yoloxNano, '--backend', 'python', '--calibration', coco.calibImages, '--no-search', '--max-batch', '8']);
   server = await startTriton(path.join(dir, 'repo'));
   // Six eval images, preprocessed as the configuration says, and ONNX Runtime's outputs on the exported model.
   const config = await createTritonClient(server.httpUrl).modelConfig(exported.name);

@@ -61,7 +61,10 @@ export interface LabelFreeCheckSummary {
 export interface MixedPrecisionResult {
   /** The activations to keep in float, most sensitive first: the emitter makes the artefact with them. */
   keepFloat: string[];
-  /** Every activation, most sensitive first. */
+  /**
+   * The ranked activations, most sensitive first: every one, or only the MAC-free ones (conv
+   * outputs) when keeping those in float passes the check. Empty when all-INT8 passes.
+   */
   sensitivity: TensorSensitivity[];
   trials: MixedPrecisionTrial[];
   /** Agreement AP50 (INT8 scored against FP32 detections) with everything in INT8, of the chosen model, and FP32's own one-pixel-shift floor. */

@@ -42,7 +42,12 @@ export interface ReportTensor {
   observed: Range;
   scale: number;
   zeroPoint: number;
-  /** Every method's range and estimated error on this tensor (the chosen one among them). */
+  /**
+   * The tensor whose grid this one shares (an INT8 junction: Concat, MaxPool, Resize...), whose
+   * method and range it takes; null when its range was chosen from its own candidates.
+   */
+  alignedWith: string | null;
+  /** Every method's range and estimated error on this tensor (the chosen one among them, unless aligned). */
   candidates: { method: RangeMethod; range: Range; error: number }[];
   /** Counts over [start, start + binWidth * counts.length). */
   histogram: { start: number; binWidth: number; counts: number[] };
@@ -205,6 +210,7 @@ export async function buildReportData(quantized: QuantizedModel, options: Report
       observed: a.observed,
       scale: a.scale,
       zeroPoint: a.zeroPoint,
+      alignedWith: a.alignedWith ?? null,
       candidates,
       histogram: { start: h.start + first * h.binWidth, binWidth: h.binWidth * group, counts },
       keptFloat: keep.has(a.name),

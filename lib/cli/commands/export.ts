@@ -38,6 +38,10 @@ export interface TritonExportOptions {
   maxQueueDelayMicroseconds?: number;
   /** Calibration images for a float model. */
   calibration?: string;
+  /** With calibration: the largest estimated mAP drop the label-free check accepts (createEngine's maxDrop). */
+  maxDrop?: number;
+  /** With calibration: false keeps every activation in INT8 (the check still runs and is reported). */
+  search?: boolean;
   /** 'int8' (default) or 'fp32' (the float model as it is). */
   precision?: 'int8' | 'fp32';
   pythonRuntime?: PythonRuntime;
@@ -112,6 +116,8 @@ export async function exportToTriton(options: TritonExportOptions): Promise<Trit
       backend,
       precision: precision === 'fp32' ? 'fp32' : options.calibration !== undefined ? 'int8' : 'auto',
       ...(options.calibration !== undefined && precision === 'int8' ? { calibrator: options.calibration } : {}),
+      ...(options.maxDrop !== undefined ? { maxDrop: options.maxDrop } : {}),
+      ...(options.search === false ? { quantization: { search: false } } : {}),
       ...(options.family !== undefined ? { family: options.family } : {}),
       ...(options.labels !== undefined ? { labels: options.labels } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -192,6 +198,8 @@ Options:
   -b, --backend NAME         Triton's backend: ${TRITON_FLAVOURS.join(', ')} (default ${TRITON_FLAVOURS[0]})
       --name NAME            the model's name in the repository (default: the model file's base name)
       --calibration DIR      calibration images, to quantize a float model
+      --max-drop D           with --calibration: the largest estimated mAP drop the check accepts (0.01)
+      --no-search            with --calibration: keep every activation in INT8 (the check is still reported)
       --precision P          int8 (default) or fp32 (export the float model as it is)
       --max-batch N          largest dynamic batch (default 8); 0: fixed batch, no dynamic batching
       --max-queue-delay-us N how long Triton may hold a request to fill a batch (default 500)
@@ -212,6 +220,8 @@ Options:
         backend: { type: 'string', short: 'b' },
         name: { type: 'string' },
         calibration: { type: 'string' },
+        'max-drop': { type: 'string' },
+        'no-search': { type: 'boolean' },
         precision: { type: 'string' },
         'max-batch': { type: 'string' },
         'max-queue-delay-us': { type: 'string' },
@@ -241,6 +251,8 @@ Options:
     const instances = parseNumber(values.instances, '--instances', { integer: true, min: 1 });
     const threads = parseNumber(values.threads, '--threads', { integer: true, min: 0 });
     const version = parseNumber(values.version, '--version', { integer: true, min: 1 });
+    const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 });
+    if ((maxDrop !== undefined || values['no-search']) && values.calibration === undefined) throw new UsageError('--max-drop and --no-search go with --calibration DIR');
 
     let bar: ProgressBar | undefined;
     let phase: string | undefined;
@@ -250,6 +262,8 @@ Options:
       flavour,
       ...(values.name !== undefined ? { name: values.name as string } : {}),
       ...(values.calibration !== undefined ? { calibration: values.calibration as string } : {}),
+      ...(maxDrop !== undefined ? { maxDrop } : {}),
+      ...(values['no-search'] ? { search: false } : {}),
       ...(precision !== undefined ? { precision } : {}),
       ...(maxBatch !== undefined ? { maxBatch } : {}),
       ...(queueDelay !== undefined ? { maxQueueDelayMicroseconds: queueDelay } : {}),
