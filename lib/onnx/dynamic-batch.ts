@@ -139,6 +139,8 @@ export function makeBatchDynamic(model: OnnxModel, options: DynamicBatchOptions 
   const index = indexGraph(graph);
   const rebatch = (info: OnnxValueInfo, role: string): OnnxValueInfo => {
     const { elemType, dims } = valueInfoShape(info);
+    // An output that states no shape has none to fix: the runtime infers it.
+    if (dims === null && role === 'output') return info;
     if (!dims || dims.length === 0) throw new Int8DetectError('ERR_MODEL', `Cannot give the model a dynamic batch dimension: ${role} '${info.name}' states no shape`);
     if (dims[0] !== 1) throw new Int8DetectError('ERR_MODEL', `Cannot give the model a dynamic batch dimension: ${role} '${info.name}' has dimension 0 of ${dims[0]}, not 1`);
     return { ...info, type: tensorTypeWithShape(elemType, [dimension, ...dims.slice(1)]) };
