@@ -15,7 +15,7 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then out="$1"; shift; fi
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
   tests=(preprocess.test.js calibration-statistics.test.js calibration-weights.test.js calibration-qparams.test.js
-    tensorrt-calibration-bridge.test.js tensorrt-build-control.test.js native-error-codes.test.js native-exit.test.js)
+    tensorrt-calibration-bridge.test.js tensorrt-build-control.test.js native-error-codes.test.js native-exit.test.js malloc-arenas.test.js)
 fi
 cd "$root"
 [ -d dist/test ] || { echo "asan-core: no dist/test: run 'npm run build:ts' first" >&2; exit 2; }

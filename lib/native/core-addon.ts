@@ -99,6 +99,11 @@ export interface CoreAddon {
   preprocess(job: NativePreprocessJob): Promise<void>;
   /** Load the CUDA driver at run time (no build dependency on CUDA) and list its devices. */
   cudaProbe(): NativeCudaProbe;
+  /**
+   * glibc's mallopt(M_ARENA_MAX, count): caps malloc arenas for threads that start later (what
+   * MALLOC_ARENA_MAX does at process start). False without glibc. Absent from an older core.
+   */
+  limitMallocArenas?(count: number): boolean;
   /** A histogram collector with `bins` bins (2..2^24). */
   Histogram: new (bins: number) => NativeHistogram;
   /** Symmetric per-channel INT8 scales along `axis`; throws (code ERR_ARGUMENT) on NaN/Inf weights. */

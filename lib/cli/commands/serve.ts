@@ -1,11 +1,15 @@
 /** `int8-detect serve`: the video-analytics server (HTTP API, live page, events, metrics) until SIGTERM. */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { loadCoreAddon } from '../../native/core-addon';
 import { loadServeConfig, type ServeConfig } from '../../serve/config-file';
 import { createServer } from '../../serve/server';
 import type { CameraOptions, ServerOptions } from '../../serve/types';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
 import type { Command } from '../command';
+
+/** glibc malloc arenas for the server process (MALLOC_ARENA_MAX=2's effect, measured in docs/serve.md). */
+const SERVE_MALLOC_ARENAS = 2;
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -90,6 +94,10 @@ ${engineFlagsHelp}
     // libvips' operation cache (up to 50 MB) keeps results for inputs that come again; a server's
     // images and frames never do, so in this process it would only hold memory.
     sharp.cache(false);
+    // glibc arenas: every thread that meets contention gets one and keeps what it freed; capped at
+    // two before the engines' and decoders' threads start, RSS growth under load fell from +29 MiB to
+    // +9.5 MiB (docs/serve.md). A MALLOC_ARENA_MAX the user set wins.
+    if (process.env.MALLOC_ARENA_MAX === undefined) loadCoreAddon().limitMallocArenas?.(SERVE_MALLOC_ARENAS);
     const server = await createServer(options);
     let stopping: Promise<void> | undefined;
     const stopped = new Promise<void>((resolve) => {
