@@ -23,8 +23,8 @@ import { resolveModelProfile, type ModelProfile } from './detect/profile';
 export type { Engine, EngineInfo, EngineOptions } from './engine/types';
 
 class DetectionEngine extends Detector implements Engine {
-  constructor(session: BackendSession, profile: ModelProfile, defaults: ConstructorParameters<typeof Detector>[2], batch: number, readonly info: EngineInfo) {
-    super(session, profile, defaults, batch);
+  constructor(session: BackendSession, profile: ModelProfile, defaults: ConstructorParameters<typeof Detector>[2], readonly info: EngineInfo) {
+    super(session, profile, defaults, info.batch);
   }
 }
 
@@ -96,7 +96,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           ? `${servedPrecision.toUpperCase()} was requested and ${backend.title} builds it from the float model`
           : `the model is a float model: it runs in FP32 as given`;
   const { info } = served;
-  return new DetectionEngine(session, profile, resolved.detect, resolved.batch, {
+  return new DetectionEngine(session, profile, resolved.detect, {
     backend: backend.name,
     device: session.device,
     precision: session.precision,
@@ -161,8 +161,7 @@ async function openServedEngine(backend: BackendDescriptor, options: EngineOptio
     await session.dispose();
     throw err;
   }
-  // One frame per request: the server batches requests from all its clients (dynamic batching).
-  return new DetectionEngine(session, profile, resolved.detect, 1, {
+  return new DetectionEngine(session, profile, resolved.detect, {
     backend: backend.name,
     device: session.device,
     precision: session.precision,
@@ -179,6 +178,7 @@ async function openServedEngine(backend: BackendDescriptor, options: EngineOptio
     preprocess: profile.preprocess,
     labels: profile.labels,
     concurrency: session.concurrency,
+    // One frame per request: the server batches requests from all its clients (dynamic batching).
     batch: 1,
     reasons: {
       backend: served.reason,
