@@ -29,6 +29,13 @@ export const config = {
   serverUrl(name: string): string | undefined {
     return env(`INT8_DETECT_${name.toUpperCase()}_URL`);
   },
+  /**
+   * Whether MALLOC_ARENA_MAX is in the environment at all (glibc's own variable, read by glibc at
+   * start-up): `int8-detect serve` caps malloc arenas itself only when the user has not.
+   */
+  get mallocArenaMaxGiven(): boolean {
+    return process.env.MALLOC_ARENA_MAX !== undefined;
+  },
   /** The shared test fixtures (models, COCO images); tests and scripts only. */
   get fixturesDir(): string {
     return path.resolve(env('INT8_DETECT_FIXTURES') ?? path.join(packageRoot, '..', 'shared', 'fixtures'));

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { loadCoreAddon } from '../../native/core-addon';
+import { config as environment } from '../../util/config';
 import { loadServeConfig, type ServeConfig } from '../../serve/config-file';
 import { createServer } from '../../serve/server';
 import type { CameraOptions, ServerOptions } from '../../serve/types';
@@ -97,7 +98,7 @@ ${engineFlagsHelp}
     // glibc arenas: every thread that meets contention gets one and keeps what it freed; capped at
     // two before the engines' and decoders' threads start, RSS growth under load fell from +29 MiB to
     // +9.5 MiB (docs/serve.md). A MALLOC_ARENA_MAX the user set wins.
-    if (process.env.MALLOC_ARENA_MAX === undefined) loadCoreAddon().limitMallocArenas?.(SERVE_MALLOC_ARENAS);
+    if (!environment.mallocArenaMaxGiven) loadCoreAddon().limitMallocArenas?.(SERVE_MALLOC_ARENAS);
     const server = await createServer(options);
     let stopping: Promise<void> | undefined;
     const stopped = new Promise<void>((resolve) => {
