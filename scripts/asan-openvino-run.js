@@ -38,6 +38,10 @@ async function main() {
     const ir = await createEngine({ model: xml, backend: 'openvino', openvino: { inferencePrecision: 'f32' } });
     console.log(`  IR: ${(await ir.detect(files[0])).length} detections; raw infer output ${Object.values(await ir.infer(new Float32Array(3 * 416 * 416))).map((o) => o.dims.join('x'))}`);
     await ir.dispose();
+    // The IR with a dynamic batch (FreeReshapeBatch, reshape, the output check).
+    const batched = await createEngine({ model: xml, backend: 'openvino', batch: 3 });
+    console.log(`  IR, batch 3: ${(await batched.detectBatch(files.slice(0, 3))).map((d) => d.length).join(' ')} detections`);
+    await batched.dispose();
     await expectError('device NPU', createEngine({ model, backend: 'openvino', device: 'NPU' }));
     fs.writeFileSync(xml, fs.readFileSync(xml, 'utf8').slice(0, 5000));
     await expectError('corrupt xml', createEngine({ model: xml, backend: 'openvino' }));

@@ -3,6 +3,12 @@
  * given a dynamic batch dimension at load. The detections per frame equal detect()'s.
  */
 import test from 'ava';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { int64Tensor } from '../lib/onnx/model';
+import { convertToOpenVinoIr } from '../lib/runtimes/openvino/convert';
+import { buildModelBytes, node } from './helpers/onnx-graph';
 import { createEngine } from '../lib/engine';
 import { listImages } from '../lib/util/files';
 import { Int8DetectError } from '../lib/util/errors';
@@ -92,4 +98,48 @@ ovTest('openvino: detectBatch on the ONNX model with batch 3', async (t) => {
     await single.dispose();
     await batched.dispose();
   }
+});
+
+ovTest('openvino: an IR (batch 1 as converted) runs detectBatch with batch 3, the constant-batch Reshapes of the head freed', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'int8-detect-ir-batch-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  for (const [name, model] of [
+    ['yolox_nano', models.yoloxNano],
+    ['yolov8n', models.yolov8n],
+  ] as const) {
+    const xml = path.join(dir, `${name}.xml`);
+    await convertToOpenVinoIr(model, xml);
+    const files = (await listImages(coco.evalImages)).slice(0, 3);
+    // f32: BF16 (the default on a BF16 CPU) may round a batch differently from a single frame.
+    const openvinoOptions = { inferencePrecision: 'f32' as const };
+    const single = await createEngine({ model: xml, backend: 'openvino', openvino: openvinoOptions });
+    const batched = await createEngine({ model: xml, backend: 'openvino', batch: 3, openvino: openvinoOptions });
+    try {
+      t.is(batched.info.batch, 3);
+      const expected = await Promise.all(files.map((f) => single.detect(f)));
+      t.true(expected.flat().length > 5, `${name}: ${expected.flat().length} detections`);
+      const got = await batched.detectBatch(files);
+      got.forEach((d, i) => assertSame(t, d, expected[i], `${name} frame ${i}`));
+    } finally {
+      await single.dispose();
+      await batched.dispose();
+    }
+  }
+});
+
+ovTest('openvino: an IR whose graph fixes the batch is refused with batch > 1, not run with frames mixed', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'int8-detect-ir-fixed-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  // [1, 3, 8, 8] -> Reshape to [2, -1]: with batch N the batch would fold into the second axis.
+  const bytes = buildModelBytes({
+    nodes: [node('Reshape', ['images', 'shape'], ['output'])],
+    initializers: [int64Tensor('shape', [2], [2, -1])],
+    input: { name: 'images', dims: [1, 3, 8, 8] },
+    outputs: ['output'],
+  });
+  const xml = path.join(dir, 'fixed.xml');
+  await convertToOpenVinoIr(bytes, xml);
+  const error = await t.throwsAsync(createEngine({ model: xml, backend: 'openvino', batch: 2, family: 'yolox' }));
+  t.regex(error!.message, /dynamic batch dimension: output .* keeps \[2,\?\]|fixes the batch/);
+  t.log(error!.message);
 });

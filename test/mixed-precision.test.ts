@@ -6,7 +6,7 @@ import { decodeImage } from '../lib/image/decode';
 import { agreementMetrics } from '../lib/quantize/agreement';
 import { calibratorFromFrames } from '../lib/quantize/calibrator';
 import { prepareHeldBack, relativeOutputError } from '../lib/quantize/candidate';
-import { bootstrapDropInterval, estimatedDrop, REFERENCE_MAP, searchMixedPrecision } from '../lib/quantize/mixed-precision';
+import { bootstrapDropInterval, estimatedDrop, floatOrder, REFERENCE_MAP, searchMixedPrecision } from '../lib/quantize/mixed-precision';
 import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
 import { onnxRuntimeBackend } from '../lib/runtimes/onnxruntime/descriptor';
 import { qdqQuantizer } from '../lib/runtimes/onnxruntime/quantizer';
@@ -56,6 +56,25 @@ test('relative output error is zero for equal outputs and grows with the differe
   t.true(relativeOutputError(ref, off(0.1)) < relativeOutputError(ref, off(1)));
 });
 
+test('float order: most error per multiply-accumulate given up first, free tensors by their error, and the INT8 floor skips what does not fit', (t) => {
+  const total = 1000;
+  const ranked = [
+    { name: 'wide', error: 0.5, floatMacs: 200 }, // the most harmful, but a fifth of the model
+    { name: 'cheap', error: 0.3, floatMacs: 10 },
+    { name: 'free', error: 0.01, floatMacs: 0 }, // a conv output: costs nothing, barely matters
+    { name: 'mid', error: 0.2, floatMacs: 50 },
+    { name: 'tail', error: 0.05, floatMacs: 60 },
+  ];
+  // Shares of additive costs, as macCounts gives for activations read by different convs.
+  const share = (keep: ReadonlySet<string>) => 1 - ranked.filter((r) => keep.has(r.name)).reduce((sum, r) => sum + r.floatMacs, 0) / total;
+  // error / (floatMacs + 0.1 % of the total): cheap 0.027, free 0.01, mid 0.0039, wide 0.0025, tail 0.00082.
+  t.deepEqual(floatOrder(ranked, total, share, 0), { order: ['cheap', 'free', 'mid', 'wide', 'tail'], excluded: [] });
+  // 90 %: cheap + mid = 60 MACs leave room for 40 more: wide (200) is left out, tail (60) too.
+  t.deepEqual(floatOrder(ranked, total, share, 0.9), { order: ['cheap', 'free', 'mid'], excluded: ['wide', 'tail'] });
+  // 80 %: wide no longer fits after cheap and mid (260 > 200), tail still does (120).
+  t.deepEqual(floatOrder(ranked, total, share, 0.8), { order: ['cheap', 'free', 'mid', 'tail'], excluded: ['wide'] });
+});
+
 test('the search on the YOLOX fixture: ranks activations, keeps the most sensitive in float, and records every trial', async (t) => {
   const engine = await createEngine({ model: models.yoloxNano });
   const spec = engine.info.preprocess;
@@ -78,17 +97,29 @@ test('the search on the YOLOX fixture: ranks activations, keeps the most sensiti
   t.is(relaxed.trials.length, 1);
   t.true(relaxed.agreement.floor > 0.5 && relaxed.agreement.floor <= 1);
 
-  const strict = await searchMixedPrecision({ plan, heldBack, emitter, open, maxDrop: 0, sensitivityFrames: 2 });
+  const strict = await searchMixedPrecision({ plan, heldBack, emitter, open, maxDrop: 0, sensitivityFrames: 2, minInt8Fraction: 0 });
   // The ranking covers all six, or only the MAC-free ones (conv outputs) when keeping just those in
   // float already passes: which happens depends on the placement, so both are accepted.
   const pool = strict.sensitivity.length;
   t.true(pool === 6 || (pool > 0 && pool < 6 && strict.trials.some((trial) => trial.keptFloat === pool && trial.passed)), `ranked ${pool}`);
   for (let i = 1; i < pool; i++) t.true(strict.sensitivity[i - 1].error >= strict.sensitivity[i].error, 'most sensitive first');
-  const ranked = strict.sensitivity.map((s) => s.name);
-  t.deepEqual(strict.keepFloat, ranked.slice(0, strict.keepFloat.length), 'the kept tensors are the top of the ranking');
+  t.deepEqual([...strict.floatOrder].sort(), strict.sensitivity.map((s) => s.name).sort(), 'without a floor every ranked tensor is in the order');
+  t.deepEqual(strict.floatOrder, floatOrder(strict.sensitivity, strict.macs.total, (keep) => emitter.macs(keep).int8 / strict.macs.total, 0).order);
+  t.deepEqual(strict.keepFloat, strict.floatOrder.slice(0, strict.keepFloat.length), 'the kept tensors are the head of the float order');
+  // Priced by ONNX Runtime's fast kernels: a conv whose output stays float runs ConvInteger, so it costs its MACs too.
+  for (const s of strict.sensitivity) t.is(s.floatMacs, emitter.slowMacs!(new Set([s.name])) - emitter.slowMacs!(new Set()), `${s.name}: the MACs its float costs`);
+  for (const s of strict.sensitivity) t.true(s.floatMacs >= relaxed.macs.int8 - emitter.macs(new Set([s.name])).int8, `${s.name}: at least the INT8 MACs it gives up`);
   t.true(strict.trials.some((trial) => trial.keptFloat === pool), 'everything ranked in float was tried');
   const chosen = strict.trials.find((trial) => trial.keptFloat === strict.keepFloat.length)!;
   t.true(chosen.passed || strict.keepFloat.length === 6, 'either the choice passes, or nothing could');
   t.true(strict.macs.int8 <= relaxed.macs.int8);
+  // With a floor above what the strict search spent, it keeps to the floor and says what it left out.
+  if (strict.macs.int8 < relaxed.macs.int8) {
+    const floorShare = (strict.macs.int8 + relaxed.macs.int8) / 2 / strict.macs.total;
+    const floored = await searchMixedPrecision({ plan, heldBack, emitter, open, maxDrop: 0, sensitivityFrames: 2, minInt8Fraction: floorShare });
+    t.true(floored.macs.int8 / floored.macs.total >= floorShare, `${floored.macs.int8 / floored.macs.total} >= ${floorShare}`);
+    t.true(floored.excludedByFloor.length > 0);
+    t.deepEqual(floored.keepFloat, floored.floatOrder.slice(0, floored.keepFloat.length));
+  }
   t.log(`floor ${strict.agreement.floor.toFixed(4)}, all INT8 ${strict.agreement.allInt8.toFixed(4)}, chosen ${strict.agreement.chosen.toFixed(4)}, kept ${strict.keepFloat.length}`);
 });

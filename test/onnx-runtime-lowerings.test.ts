@@ -8,7 +8,11 @@ import * as ort from 'onnxruntime-node';
 import { promises as fs } from 'node:fs';
 import { createEngine } from '../lib/engine';
 import { decodeModel, encodeModel, floatTensor, type OnnxModel } from '../lib/onnx/model';
+import { lowerDflSoftmax } from '../lib/onnx/lower-dfl-softmax';
 import { lowerEqualizedSilu } from '../lib/onnx/lower-equalized-silu';
+import { lowerForOnnxRuntimeDetailed } from '../lib/runtimes/onnxruntime/lowering';
+import { buildModelBytes, node, weights } from './helpers/onnx-graph';
+import { int64Tensor } from '../lib/onnx/model';
 import { lowerFocus } from '../lib/onnx/lower-focus';
 import { lowerInt8Silu } from '../lib/onnx/lower-int8-silu';
 import { pruneDeadNodes } from '../lib/onnx/prune-dead-nodes';
@@ -68,6 +72,13 @@ function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
     scale = Math.max(scale, Math.abs(a[i]));
   }
   return diff / scale;
+}
+
+async function yolov8Spec(): Promise<PreprocessSpec> {
+  const engine = await createEngine({ model: models.yolov8n, backend: 'onnxruntime' });
+  const v8 = engine.info.preprocess;
+  await engine.dispose();
+  return v8;
 }
 
 const opCount = (model: OnnxModel, opType: string) => model.graph.nodes.filter((n) => n.opType === opType).length;
@@ -168,4 +179,58 @@ test('models without a Focus or an equalized SiLU pass through untouched', async
   t.is(lowerFocus(v8).model, v8);
   t.is(lowerEqualizedSilu(v8).model, v8);
   t.is(pruneDeadNodes(v8).model, v8);
+});
+
+test('the DFL head\'s middle-axis softmax becomes a last-axis one with a MatMul: yolov8n\'s outputs bit for bit the same', async (t) => {
+  const bytes = await fs.readFile(models.yolov8n);
+  const fp32 = decodeModel(bytes);
+  const { model, lowered } = lowerDflSoftmax(fp32);
+  t.is(lowered.length, 1);
+  t.is(opCount(model, 'Softmax'), 1);
+  t.is(opCount(model, 'MatMul'), opCount(fp32, 'MatMul') + 1);
+  t.is(opCount(model, 'Conv'), opCount(fp32, 'Conv') - 1);
+  const softmax = model.graph.nodes.find((n) => n.opType === 'Softmax')!;
+  t.is(softmax.attributes.find((a) => a.name === 'axis')?.i, -1);
+  // The session lowering applies it to the float model as well (the head is float in INT8 models too).
+  const session = lowerForOnnxRuntimeDetailed(bytes);
+  t.is(session.dflSoftmaxes, 1);
+  const image = new Float32Array(3 * 640 * 640);
+  await preprocessFrame(validateRawFrame(await decodeImage((await listImages(coco.evalImages))[0])), await yolov8Spec(), image);
+  const run = async (b: Uint8Array) => {
+    const s = await ort.InferenceSession.create(b, { logSeverityLevel: 3 });
+    try {
+      return (await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', image, [1, 3, 640, 640]) }))[s.outputNames[0]].data as Float32Array;
+    } finally {
+      await s.release();
+    }
+  };
+  const a = await run(bytes);
+  const b = await run(session.bytes);
+  t.is(a.length, b.length);
+  t.is(maxRelativeDifference(a, b), 0);
+});
+
+test('the DFL rewrite leaves alone a softmax whose result is read by something other than a Reshape, and models before opset 13', (t) => {
+  // images [1, 64, 1, 8] -> Reshape [1, 4, 16, 8] -> Transpose(0, 2, 1, 3) -> Softmax(1) -> Conv 16 -> 1
+  const graph = (reader: 'Reshape' | 'Sigmoid', opset = 13) =>
+    decodeModel(
+      buildModelBytes({
+        nodes: [
+          node('Reshape', ['images', 'split'], ['bins']),
+          node('Transpose', ['bins'], ['moved'], [{ name: 'perm', type: 7, ints: [0, 2, 1, 3], extra: [] }]),
+          node('Softmax', ['moved'], ['probabilities'], [{ name: 'axis', type: 2, i: 1, extra: [] }]),
+          node('Conv', ['probabilities', 'w'], ['expectation']),
+          reader === 'Reshape' ? node('Reshape', ['expectation', 'flat'], ['output']) : node('Sigmoid', ['expectation'], ['output']),
+        ],
+        initializers: [int64Tensor('split', [4], [1, 4, 16, 8]), int64Tensor('flat', [3], [1, 4, 8]), weights('w', [1, 16, 1, 1])],
+        input: { name: 'images', dims: [1, 64, 1, 8] },
+        outputs: ['output'],
+        opset,
+      }),
+    );
+  t.is(lowerDflSoftmax(graph('Reshape')).lowered.length, 1);
+  const other = graph('Sigmoid');
+  t.is(lowerDflSoftmax(other).model, other, 'a Sigmoid would see [1, 4, 8, 1] for [1, 1, 4, 8]');
+  const old = graph('Reshape', 12);
+  t.is(lowerDflSoftmax(old).model, old, 'opset 12: Softmax(axis 1) normalises over every axis from 1');
 });

@@ -38,8 +38,10 @@ export interface Int8QuantizationSettings {
   heldBack?: number | readonly FrameInput[];
   /** false: check, but keep every activation in INT8 (no mixed-precision search). Default true. */
   search?: boolean;
-  /** How the check passes a candidate: 'upper' (default: the upper end of its 90 % interval within maxDrop) or 'estimate'. */
+  /** How the check passes a candidate: 'estimate' (default: its estimated drop within maxDrop) or 'upper' (the upper end of its 90 % interval). */
   decideBy?: 'upper' | 'estimate';
+  /** The least share of multiply-accumulates the searches leave in INT8 (default 0.9): float kept for accuracy or speed never goes beyond it. */
+  minInt8Fraction?: number;
   /** Kernel families whose INT8 measures slower on this device go back to float (default: the quantizer's; on for OpenVINO). */
   speed?: boolean;
   /** Folder, array and stream sources: at most this many frames (held-back ones included). */
@@ -73,6 +75,7 @@ export interface ResolvedInt8Settings {
   maxDrop: number;
   search: boolean;
   decideBy: 'upper' | 'estimate';
+  minInt8Fraction: number;
   /** undefined: the quantizer's default. */
   speed: boolean | undefined;
 }
@@ -88,6 +91,7 @@ const QUANTIZATION_SETTING_KEYS = optionKeys<Int8QuantizationSettings>({
   heldBack: true,
   search: true,
   decideBy: true,
+  minInt8Fraction: true,
   speed: true,
   limit: true,
   shuffleSeed: true,
@@ -105,8 +109,11 @@ export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Set
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
   if (q.decideBy !== undefined && q.decideBy !== 'upper' && q.decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.quantization.decideBy', q.decideBy);
+  if (q.minInt8Fraction !== undefined && (typeof q.minInt8Fraction !== 'number' || !(q.minInt8Fraction >= 0 && q.minInt8Fraction <= 1))) {
+    throw invalidArgument('a number from 0 to 1', 'options.quantization.minInt8Fraction', q.minInt8Fraction);
+  }
   if (q.speed !== undefined && typeof q.speed !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.speed', q.speed);
-  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true, decideBy: q.decideBy ?? 'upper', speed: q.speed };
+  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true, decideBy: q.decideBy ?? 'estimate', minInt8Fraction: q.minInt8Fraction ?? 0.9, speed: q.speed };
 }
 
 /** An ignored scope as plain data: regular expressions by source and flags. */
@@ -148,6 +155,7 @@ export function int8CacheKey(parts: {
       maxDrop: settings.search ? settings.maxDrop : null,
       search: settings.search,
       decideBy: settings.decideBy,
+      minInt8Fraction: settings.minInt8Fraction,
       speed: settings.speed ?? 'default',
     },
     detector: { family: parts.family, preprocess: parts.preprocess, classes: parts.classes },

@@ -123,6 +123,7 @@ export async function quantizeForEngine(request: Int8EngineRequest): Promise<Int
     maxDrop: settings.maxDrop,
     search: settings.search,
     decideBy: settings.decideBy,
+    minInt8Fraction: settings.minInt8Fraction,
     ...(settings.speed !== undefined ? { speed: settings.speed } : {}),
     overrides: { ...(options.family !== undefined ? { family: options.family } : {}), ...(options.outputLayout !== undefined ? { outputLayout: options.outputLayout } : {}), ...(options.labels !== undefined ? { labels: options.labels } : {}), ...(options.preprocess !== undefined ? { preprocess: options.preprocess } : {}) },
     ...(options.threads !== undefined ? { threads: options.threads } : {}),

@@ -37,6 +37,13 @@ export interface ArtefactEmitter {
   release?(candidate: CandidateModel): Promise<void>;
   /** Multiply-accumulates per frame that run in INT8 with `keepFloat` in float, and in all. */
   macs(keepFloat: ReadonlySet<string>): { int8: number; total: number };
+  /**
+   * Multiply-accumulates per frame that run without the runtime's fast INT8 kernels with
+   * `keepFloat` in float: what the mixed-precision search prices a float tensor by. Absent: those
+   * not in INT8 (`macs`). ONNX Runtime's differ: a conv whose output stays float runs INT8
+   * arithmetic, but as ConvInteger with a float rescale and a float SiLU after it.
+   */
+  slowMacs?(keepFloat: ReadonlySet<string>): number;
   /** The artefact to serve or write. */
   emit(keepFloat: ReadonlySet<string>): Promise<EmittedArtefact>;
   /** Removes what the emitter kept on disk (temporary folders). */
@@ -72,6 +79,12 @@ export interface QuantizerAdapter {
   id(): Promise<string>;
   /** Refuses, before any calibration, a model it cannot quantize. */
   checkModel?(model: OnnxModel): void;
+  /**
+   * Exact rewrites of the float model into the form its runtime runs fastest, before anything else
+   * (equalization, statistics, placement and the artefact all see it): OpenVINO's Focus stem as one
+   * SpaceToDepth. The model is returned as it is where nothing applies.
+   */
+  prepare?(model: OnnxModel): OnnxModel;
   /** Where quantization goes. */
   place(model: OnnxModel, options: { ignoredScope: IgnoredScope }): Placement;
   /** Float statistics for calibration and the activations' bias pass: on the runtime the artefact runs on. */

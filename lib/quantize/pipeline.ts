@@ -79,8 +79,10 @@ export interface CheckOptions {
   speed?: boolean | SpeedSearchSettings;
   /** Opens a candidate on the artefact's runtime with the float model's detector. */
   open: OpenCandidate;
-  /** How a candidate passes: the upper end of its 90 % interval within maxDrop ('upper', default), or the estimate. */
+  /** How a candidate passes: its estimated drop within maxDrop ('estimate', default), or the upper end of its 90 % interval ('upper'). */
   decideBy?: CheckDecision;
+  /** The least share of multiply-accumulates the accuracy and speed searches leave in INT8 (default 0.9). */
+  minInt8Fraction?: number;
 }
 
 export interface QuantizeRequest extends QuantizeSettings {
@@ -155,9 +157,10 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
   const maxDrop = request.check ? checkMaxDrop(request.check.maxDrop) : 0;
   const search = request.check?.search ?? true;
 
-  const decoded = decodeModel(request.model);
+  const given = decodeModel(request.model);
   // Refuse a model the adapter cannot quantize before spending minutes on calibration.
-  adapter.checkModel?.(decoded);
+  adapter.checkModel?.(given);
+  const decoded = adapter.prepare ? adapter.prepare(given) : given;
 
   // 1. equalize: exact channel equalization of the float model, from a pre-pass over a few frames.
   const { model, chains: equalized } = await equalizeForCalibration(
@@ -175,7 +178,7 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
     },
     planOptions.ignoredScope,
   );
-  const modelBytes = model === decoded ? request.model : encodeModel(model);
+  const modelBytes = model === given ? request.model : encodeModel(model);
 
   // 2. collect: the statistics of every tensor the placement quantizes, on the target runtime.
   const placement = adapter.place(model, { ignoredScope: planOptions.ignoredScope });
@@ -218,6 +221,7 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
         open: request.check.open,
         maxDrop: search ? maxDrop : Number.POSITIVE_INFINITY,
         ...(request.check.decideBy ? { decideBy: request.check.decideBy } : {}),
+        ...(request.check.minInt8Fraction !== undefined ? { minInt8Fraction: request.check.minInt8Fraction } : {}),
         ...(signal ? { signal } : {}),
         onProgress: (p) => onProgress?.(p),
       });
@@ -230,6 +234,7 @@ export async function quantizePostTraining(request: QuantizeRequest): Promise<Qu
     if (request.check && result && heldBack && speedSetting !== false) {
       onProgress?.({ phase: 'speed', done: 0 });
       speed = await searchSpeed({
+        ...(request.check.minInt8Fraction !== undefined ? { minInt8Fraction: request.check.minInt8Fraction } : {}),
         ...(typeof speedSetting === 'object' ? speedSetting : {}),
         model,
         plan,

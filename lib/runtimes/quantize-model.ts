@@ -34,8 +34,10 @@ export interface QuantizeModelOptions extends QuantizeSettings {
   search?: boolean;
   /** The speed search after the accuracy search (default: the adapter's; on for OpenVINO). */
   speed?: CheckOptions['speed'];
-  /** How the check passes a candidate (default 'upper': the upper end of its 90 % interval). */
+  /** How the check passes a candidate (default 'estimate'; 'upper': the upper end of its 90 % interval). */
   decideBy?: CheckOptions['decideBy'];
+  /** The least share of multiply-accumulates left in INT8 by the searches (default 0.9). */
+  minInt8Fraction?: number;
   /** How candidates read the model: family, labels, preprocessing overrides. */
   overrides?: ModelOverrides;
   /** CPU threads for statistics and candidates (0 or absent: the runtime's choice). */
@@ -77,7 +79,7 @@ export async function quantizeModelFor(descriptor: BackendDescriptor, options: Q
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'quantizeModel(options)', options);
   const adapter = quantizerOf(descriptor);
   const bytes = await readBytes(options.model);
-  const { model: _model, heldBack, heldBackShared, maxDrop, search, speed, decideBy, overrides, ...settings } = options;
+  const { model: _model, heldBack, heldBackShared, maxDrop, search, speed, decideBy, minInt8Fraction, overrides, ...settings } = options;
   void _model;
   const detector: DetectorSettings = { ...(overrides ? { overrides } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) };
   // Only the check needs the model read as a detector: a model of any other kind still quantizes.
@@ -94,6 +96,7 @@ export async function quantizeModelFor(descriptor: BackendDescriptor, options: Q
           ...(search !== undefined ? { search } : {}),
           ...(speed !== undefined ? { speed } : {}),
           ...(decideBy !== undefined ? { decideBy } : {}),
+          ...(minInt8Fraction !== undefined ? { minInt8Fraction } : {}),
         };
   const outcome = await quantizePostTraining({ ...settings, model: bytes, adapter, ...(check ? { check } : {}) });
   return { ...outcome, backend: descriptor.name, bytes: outcome.artefact.bytes, ...(preprocess ? { preprocess } : {}), detector };

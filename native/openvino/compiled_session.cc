@@ -1,9 +1,15 @@
 #include "openvino/compiled_session.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "common/dims.h"
 #include "openvino/ov_core.h"
+#include "openvino/core/graph_util.hpp"
+#include "openvino/core/rt_info.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/reshape.hpp"
 
 namespace int8detect {
 namespace ov_backend {
@@ -61,6 +67,67 @@ std::string RtInfoText(const ov::Node::RTMap& info, const char* key) {
   return found == info.end() ? std::string() : found->second.as<std::string>();
 }
 
+// A Reshape to a constant shape that starts with the batch (1) copies that dimension instead
+// (special_zero: 0 = "as in the input"), as the ONNX rewrite does for ONNX models: exporters
+// write [1, 85, -1] where they mean "this frame's 85 x N". Only where the reshaped tensor's own
+// first dimension is that 1, and where a 0 cannot mean a literal zero elsewhere in the shape.
+void FreeReshapeBatch(ov::Model& model) {
+  for (const std::shared_ptr<ov::Node>& node : model.get_ordered_ops()) {
+    auto reshape = ov::as_type_ptr<ov::op::v1::Reshape>(node);
+    if (!reshape) continue;
+    auto pattern = ov::as_type_ptr<ov::op::v0::Constant>(reshape->get_input_node_shared_ptr(1));
+    if (!pattern) continue;
+    std::vector<int64_t> target = pattern->cast_vector<int64_t>();
+    const ov::PartialShape& data = reshape->get_input_partial_shape(0);
+    if (target.empty() || target[0] != 1 || data.rank().is_dynamic() || data.rank().get_length() < 1) continue;
+    if (!data[0].is_static() || data[0].get_length() != 1) continue;
+    if (!reshape->get_special_zero() && std::count(target.begin(), target.end(), 0) > 0) continue;
+    target[0] = 0;
+    auto freed = std::make_shared<ov::op::v0::Constant>(pattern->get_element_type(), pattern->get_shape(), target);
+    auto replacement = std::make_shared<ov::op::v1::Reshape>(reshape->input_value(0), freed, true);
+    replacement->set_friendly_name(reshape->get_friendly_name());
+    ov::copy_runtime_info(reshape, replacement);
+    ov::replace_node(reshape, replacement);
+  }
+}
+
+// The model with every input whose first dimension is a static 1 given a dynamic one, so frames can
+// be batched; a model already dynamic there is returned as it is. An IR keeps the batch its ONNX
+// source was exported with, and OpenVINO's reshape re-runs shape inference through the graph:
+// shapes written as constants (a Reshape to [1, 85, -1]) make it throw, and the message says so.
+std::shared_ptr<ov::Model> WithDynamicBatch(const std::shared_ptr<ov::Model>& model, std::string* error) {
+  std::map<ov::Output<ov::Node>, ov::PartialShape> shapes;
+  for (const ov::Output<ov::Node>& input : model->inputs()) {
+    ov::PartialShape shape = input.get_partial_shape();
+    if (shape.rank().is_dynamic() || shape.rank().get_length() < 1) continue;
+    if (!shape[0].is_static() || shape[0].get_length() != 1) continue;
+    shape[0] = ov::Dimension::dynamic();
+    shapes.emplace(input, shape);
+  }
+  if (shapes.empty()) return model;
+  std::shared_ptr<ov::Model> copy = model->clone();
+  FreeReshapeBatch(*copy);
+  std::map<std::string, ov::PartialShape> byName;
+  for (const auto& [port, shape] : shapes) byName.emplace(port.get_any_name(), shape);
+  try {
+    copy->reshape(byName);
+  } catch (const std::exception& err) {
+    *error = "OpenVINO could not give the model a dynamic batch dimension (its graph fixes the batch): " + OpenVinoMessage(err);
+    return nullptr;
+  }
+  // A graph can also take the batch in without failing and fold it into another axis: then an
+  // output's first dimension stays 1 and frames would be mixed. Refuse that rather than run it.
+  for (const ov::Output<ov::Node>& output : copy->outputs()) {
+    const ov::PartialShape& shape = output.get_partial_shape();
+    if (shape.rank().is_static() && shape.rank().get_length() >= 1 && shape[0].is_static()) {
+      *error = "OpenVINO could not give the model a dynamic batch dimension: output " + output.get_any_name() + " keeps " +
+               shape.to_string() + " (the graph fixes the batch)";
+      return nullptr;
+    }
+  }
+  return copy;
+}
+
 }  // namespace
 
 std::unique_ptr<CompiledSession> CompiledSession::Compile(const std::shared_ptr<ov::Model>& model,
@@ -80,10 +147,12 @@ std::unique_ptr<CompiledSession> CompiledSession::Compile(const std::shared_ptr<
     // Thread counts are a CPU plugin property; GPU and NPU plugins refuse it.
     if (settings.threads > 0 && settings.device == "CPU") properties.emplace(ov::inference_num_threads.name(), settings.threads);
 
-    for (const auto& node : model->get_ops()) {
+    std::shared_ptr<ov::Model> batched = settings.dynamicBatch ? WithDynamicBatch(model, error) : model;
+    if (!batched) return nullptr;
+    for (const auto& node : batched->get_ops()) {
       if (std::string(node->get_type_name()) == "FakeQuantize") session->fakeQuantizeNodes_++;
     }
-    session->compiled_ = SharedCore().compile_model(model, settings.device, properties);
+    session->compiled_ = SharedCore().compile_model(batched, settings.device, properties);
     session->device_ = settings.device;
     session->performanceHint_ = settings.performanceHint;
     session->profiling_ = settings.perfCounters;

@@ -23,6 +23,7 @@ struct CompileSettings {
   std::string cacheDir;                      // OpenVINO's CACHE_DIR; empty for none
   std::string inferencePrecision;            // "" (the device's default), "f32", "bf16" or "f16"
   bool perfCounters = false;                 // PERF_COUNT: per-layer timings, at a small cost per run
+  bool dynamicBatch = false;                 // inputs whose first dimension is 1 get a dynamic one (model->reshape)
 };
 
 struct PortDescription {

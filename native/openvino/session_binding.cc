@@ -170,6 +170,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   settings.cacheDir = options.OptionalString("cacheDir");
   settings.inferencePrecision = options.OptionalString("inferencePrecision");
   settings.perfCounters = options.Boolean("perfCounters");
+  settings.dynamicBatch = options.Has("dynamicBatch") && options.Boolean("dynamicBatch");
   return QueueOnPool(info.Env(), std::make_unique<LoadJob>(std::move(source), std::move(settings)), "int8detect.openvinoLoad");
 }
 

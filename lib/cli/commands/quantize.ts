@@ -69,8 +69,10 @@ Options:
       --plan FILE          also write every tensor's parameters as JSON
       --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
       --no-search          report the agreement but keep every activation in INT8 (no mixed precision)
-      --check-by R         the check passes a candidate when the upper end of its 90 % bootstrap interval
-                           (upper, default) or its estimated drop (estimate) is within --max-drop
+      --check-by R         the check passes a candidate when its estimated drop (estimate, default) or the
+                           upper end of its 90 % bootstrap interval (upper) is within --max-drop
+      --min-int8 F         never keep so much in float (for accuracy or speed) that less than this share of
+                           the multiply-accumulates runs in INT8 (default 0.9; 0 lifts the floor)
       --speed-search       after the accuracy search, time kernel families (depthwise, 1x1, k x k convs) in
       --no-speed-search    float against INT8 on this machine and keep in float those measured faster
                            (default: on for --backend openvino, off for onnxruntime); the decisions are
@@ -115,6 +117,7 @@ ${EXIT_CODES_HELP}`;
         'no-search': { type: 'boolean' },
         'speed-search': { type: 'boolean' },
         'check-by': { type: 'string' },
+        'min-int8': { type: 'string' },
         'no-speed-search': { type: 'boolean' },
         'no-equalize': { type: 'boolean' },
         'bias-correction': { type: 'string' },
@@ -139,6 +142,7 @@ ${EXIT_CODES_HELP}`;
     const backend = backendDescriptor(backendName);
     const artefact = backend.quantizer!.artefact;
     const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 }) ?? 0.01;
+    const minInt8 = parseNumber(values['min-int8'], '--min-int8', { min: 0, max: 1 });
     const heldBackWanted = parseNumber(values['held-back'], '--held-back', { integer: true, min: 1 }) ?? 32;
     const modelPath = requireString(values.model, '--model');
     const calib = requireString(values.calib, '--calib');
@@ -211,6 +215,7 @@ ${EXIT_CODES_HELP}`;
         search: !values['no-search'],
         ...(values['speed-search'] ? { speed: true } : values['no-speed-search'] ? { speed: false } : {}),
         ...(values['check-by'] !== undefined ? { decideBy: checkByFrom(values['check-by'] as string) } : {}),
+        ...(minInt8 !== undefined ? { minInt8Fraction: minInt8 } : {}),
         ...(values['no-equalize'] ? { equalize: false } : {}),
         ...(values['bias-correction'] !== undefined ? { biasCorrection: parseBiasCorrection(values['bias-correction']) } : {}),
         signal: controller.signal,
@@ -294,7 +299,7 @@ function printSummary(result: QuantizedModel, c: SummaryContext): void {
   for (const a of plan.activations) methods[a.method] = (methods[a.method] ?? 0) + 1;
   const cpu = cpuInfo();
   const biasesCorrected = new Set(plan.biasCorrections.map((b) => b.bias)).size;
-  // The search's own rule (the upper end of the interval by default); --no-search compares the estimate.
+  // The search's own rule (the estimate by default, or the upper end of the interval); --no-search compares the estimate.
   const passed = c.noSearch ? search.estimatedDrop <= c.maxDrop : search.passed;
   if (c.json) {
     const summary = {
@@ -320,11 +325,14 @@ function printSummary(result: QuantizedModel, c: SummaryContext): void {
         heldBackFrames: heldBack.frames.length,
         heldBackFromCalibration: !heldBack.shared,
         agreementAp50: { floor: search.agreement.floor, allInt8: search.agreement.allInt8, chosen: search.agreement.chosen },
+        agreementMap: { floor: search.agreement.floorMap },
         estimatedDrop: search.estimatedDrop,
         estimatedDropInterval: search.estimatedDropInterval,
         maxDrop: c.noSearch ? null : c.maxDrop,
         passed,
         keptFloat: search.keepFloat,
+        minInt8Fraction: search.minInt8Fraction,
+        excludedByFloor: search.excludedByFloor,
         trials: search.trials,
         sensitivity: search.sensitivity.slice(0, 20),
         seconds: search.seconds,
@@ -354,8 +362,8 @@ function printSummary(result: QuantizedModel, c: SummaryContext): void {
       `check        agreement AP50 with FP32 on ${heldBack.frames.length} held-back frames: all INT8 ${search.agreement.allInt8.toFixed(4)}, written model ${search.agreement.chosen.toFixed(4)} ` +
         `(FP32 vs itself shifted 1 px: ${search.agreement.floor.toFixed(4)}); estimated mAP drop ${search.estimatedDrop.toFixed(4)} ` +
         `(90 % interval over the frames ${search.estimatedDropInterval[0].toFixed(4)}-${search.estimatedDropInterval[1].toFixed(4)}; ` +
-        `${c.noSearch || search.decideBy === 'estimate' ? 'the estimate' : 'its upper end'} ${passed ? '<=' : '>'} ${c.maxDrop})${passed ? '' : c.noSearch ? ' (not within --max-drop; --no-search keeps every activation in INT8)' : ' (NOT within --max-drop: even with every activation in float)'}`,
-      `kept float   ${search.keepFloat.length === 0 ? 'no activation' : `${search.keepFloat.length} activation${search.keepFloat.length === 1 ? '' : 's'} (most sensitive first): ${search.keepFloat.slice(0, 8).join(', ')}${search.keepFloat.length > 8 ? ', ...' : ''}`}` +
+        `${c.noSearch || search.decideBy === 'estimate' ? 'the estimate' : 'its upper end'} ${passed ? '<=' : '>'} ${c.maxDrop})${passed ? '' : c.noSearch ? ' (not within --max-drop; --no-search keeps every activation in INT8)' : search.excludedByFloor.length > 0 ? ` (NOT within --max-drop: ${search.excludedByFloor.length} more activations in float would leave less than ${(100 * search.minInt8Fraction).toFixed(0)} % of the MACs in INT8, --min-int8)` : ' (NOT within --max-drop: even with every activation in float)'}`,
+      `kept float   ${search.keepFloat.length === 0 ? 'no activation' : `${search.keepFloat.length} activation${search.keepFloat.length === 1 ? '' : 's'} (most output error per MAC given up first): ${search.keepFloat.slice(0, 8).join(', ')}${search.keepFloat.length > 8 ? ', ...' : ''}`}` +
         `${search.sensitivity.length > 0 ? `; search ${search.seconds.toFixed(0)} s, ${search.trials.length} trials` : ''}`,
       ...(result.speed
         ? [

@@ -13,7 +13,12 @@
  *    tensor (lib/onnx/lower-int8-split.ts; ONNX Runtime drops such pairs around MaxPool, Resize
  *    and Slice itself, not around Split);
  * 6. nodes left without readers are removed (lib/onnx/prune-dead-nodes.ts): ONNX Runtime runs them.
+ *
+ * And for every model, float ones too: a YOLOv8/YOLO11 DFL head's softmax along a middle axis
+ * becomes one along the last axis (lib/onnx/lower-dfl-softmax.ts, exact): the head stays float in
+ * INT8 models, and ONNX Runtime's middle-axis softmax was a sixth of yolov8n's INT8 time.
  */
+import { lowerDflSoftmax } from '../../onnx/lower-dfl-softmax';
 import { lowerEqualizedSilu } from '../../onnx/lower-equalized-silu';
 import { lowerFocus } from '../../onnx/lower-focus';
 import { lowerInt8Silu } from '../../onnx/lower-int8-silu';
@@ -30,25 +35,33 @@ export interface OnnxRuntimeLowering {
   int8Silus: number;
   focus: number;
   splits: number;
+  dflSoftmaxes: number;
   pruned: number;
 }
 
-/** The lowering with its counts; a model without Q/DQ passes through untouched, without being decoded. */
+/** The lowering with its counts; a float model without a Softmax passes through untouched, without being decoded. */
 export function lowerForOnnxRuntimeDetailed(bytes: Uint8Array): OnnxRuntimeLowering {
-  const none = { bytes, integerConvs: 0, equalizedSilus: 0, int8Silus: 0, focus: 0, splits: 0, pruned: 0 };
-  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('DequantizeLinear') < 0) return none;
+  const none = { bytes, integerConvs: 0, equalizedSilus: 0, int8Silus: 0, focus: 0, splits: 0, dflSoftmaxes: 0, pruned: 0 };
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (text.indexOf('DequantizeLinear') < 0) {
+    // A float model is decoded only when it has a Softmax the DFL rewrite may apply to.
+    if (text.indexOf('Softmax') < 0) return none;
+    const dfl = lowerDflSoftmax(decodeModel(bytes));
+    return dfl.lowered.length === 0 ? none : { ...none, bytes: encodeModel(dfl.model), dflSoftmaxes: dfl.lowered.length };
+  }
   const convs = lowerIntegerConvs(decodeModel(bytes));
   const equalized = lowerEqualizedSilu(convs.model);
   const silus = lowerInt8Silu(equalized.model);
   const focus = lowerFocus(silus.model);
   const splits = lowerInt8Split(focus.model);
-  const pruned = pruneDeadNodes(splits.model);
-  const counts = { integerConvs: convs.lowered.length, equalizedSilus: equalized.lowered.length, int8Silus: silus.lowered, focus: focus.lowered.length, splits: splits.lowered, pruned: pruned.removed };
+  const dfl = lowerDflSoftmax(splits.model);
+  const pruned = pruneDeadNodes(dfl.model);
+  const counts = { integerConvs: convs.lowered.length, equalizedSilus: equalized.lowered.length, int8Silus: silus.lowered, focus: focus.lowered.length, splits: splits.lowered, dflSoftmaxes: dfl.lowered.length, pruned: pruned.removed };
   const changed = Object.values(counts).some((n) => n > 0);
   return { bytes: changed ? encodeModel(pruned.model) : bytes, ...counts };
 }
 
-/** The model ONNX Runtime should run; other models pass through untouched, without being decoded. */
+/** The model ONNX Runtime should run; a float model without a Softmax passes through untouched, without being decoded. */
 export function lowerForOnnxRuntime(bytes: Uint8Array): Uint8Array {
   return lowerForOnnxRuntimeDetailed(bytes).bytes;
 }

@@ -7,6 +7,7 @@
 import { openVinoNativeBuild } from './native-build';
 import { promises as fs } from 'node:fs';
 import { batchDynamicBytes } from '../../onnx/dynamic-batch';
+import { lowerForOpenVino } from './lowering';
 import { Int8DetectError } from '../../util/errors';
 import type { BackendDescriptor, Precision } from '../backend';
 import { describeExecGraph } from './exec-graph';
@@ -61,13 +62,9 @@ export const openVinoBackend: BackendDescriptor<'openvino'> = {
     const settings = resolveOpenVinoOptions(options.settings, { device: options.device, concurrency: options.concurrency, cacheDir: options.cacheDir });
     const ir = isOpenVinoIrPath(options.modelPath) && options.modelBytes.length === 0;
     const batch = options.batch ?? 1;
-    if (batch > 1 && ir) {
-      throw new Int8DetectError(
-        'ERR_ARGUMENT',
-        `batch ${batch} needs a dynamic batch dimension, which ${options.modelPath} (an OpenVINO IR) does not have and which is not added to an IR here: give the ONNX model (OpenVINO then reads it with a dynamic batch), or batch 1`,
-      );
-    }
-    const modelBytes = batch > 1 ? batchDynamicBytes(options.modelBytes).bytes : options.modelBytes;
+    // An ONNX model gets its dynamic batch by the ONNX rewrite (which also frees Reshapes to a
+    // constant batch); an IR by OpenVINO's reshape, which refuses a graph that fixes the batch.
+    const modelBytes = ir ? options.modelBytes : lowerForOpenVino(batch > 1 ? batchDynamicBytes(options.modelBytes).bytes : options.modelBytes);
     if (settings.cacheDir !== null) await fs.mkdir(settings.cacheDir, { recursive: true });
     let handle;
     try {
@@ -81,6 +78,7 @@ export const openVinoBackend: BackendDescriptor<'openvino'> = {
         cacheDir: settings.cacheDir,
         inferencePrecision: settings.inferencePrecision,
         perfCounters: settings.perfCounters,
+        ...(batch > 1 && ir ? { dynamicBatch: true } : {}),
       });
     } catch (err) {
       const code = nativeCode(err);

@@ -45,6 +45,8 @@ export interface NativeOpenVinoLoadOptions {
   /** INFERENCE_PRECISION_HINT; null keeps the device's default (bf16 on a BF16 CPU). */
   inferencePrecision: 'f32' | 'bf16' | 'f16' | null;
   perfCounters: boolean;
+  /** Inputs whose first dimension is 1 get a dynamic one (OpenVINO's reshape): an IR run with batch > 1. */
+  dynamicBatch?: boolean;
 }
 
 export interface NativeOpenVinoOutput {

@@ -14,6 +14,7 @@ import type { QuantizationPlan } from '../../quantize/plan';
 import { embeddedBackend } from '../registry';
 import { emitOpenVinoIr } from './emit-ir';
 import { activationFakeQuantize, openVinoMacCounts, weightNamesByNode, type OpenVinoPreset } from './fake-quantize';
+import { lowerModelForOpenVino } from './lowering';
 import { loadOpenVinoModule } from './module';
 import { placeOpenVinoQuantization } from './placement';
 import { loadOpenVinoQuantizeBindings } from './quantize-bindings';
@@ -41,7 +42,8 @@ export const openVinoQuantizer: QuantizerAdapter = {
   artefact: { extension: '.xml', companions: ['.bin'], opensFromPath: true },
   // Speed search on: the INT8 kernel of a family (depthwise on AVX2) can be slower than f32 (docs/openvino.md).
   defaults: { biasCorrection: 'all', subsetSize: DEFAULT_SUBSET_SIZE, speedSearch: true },
-  id: async () => `openvino ${(await loadOpenVinoModule()).version} (FakeQuantize IR)`,
+  id: async () => `openvino ${(await loadOpenVinoModule()).version} (FakeQuantize IR, Focus as SpaceToDepth)`,
+  prepare: lowerModelForOpenVino,
   place: (model, options) => placeOpenVinoQuantization(model, options),
   statisticsSession: openVinoStatisticsSession,
   equalizationSession: (threads) => embeddedBackend().statisticsSession!(threads),
