@@ -8,9 +8,27 @@ import type { QuantizerAdapter } from '../../quantize/adapter';
 import { emitQdqModel, qdqGrid } from '../../quantize/emitters/qdq';
 import { placeQuantization } from '../../quantize/placement';
 import { addInt8Junctions } from '../../quantize/placement-junctions';
-import { macCounts, qlinearSlowMacs } from '../../quantize/plan';
+import { int8ComputeNodes, macCounts, type QuantizationPlan } from '../../quantize/plan';
 import { onnxRuntimeStatisticsSession } from './statistics-session';
 import { onnxRuntimeVersion } from './version';
+
+/**
+ * Multiply-accumulates per frame outside ONNX Runtime's fast INT8 kernel (QLinearConv and its
+ * kin): float nodes, and INT8 nodes whose quantized output is kept float (they run ConvInteger
+ * with a float rescale, and the SiLU after them in float: lib/onnx/lower-integer-conv.ts). On
+ * yolox_nano (onnxruntime-node 1.30, AVX-512 VNNI) a search that kept 173 such outputs in float,
+ * at 93 % INT8 MACs, ran at 2x FP32's time.
+ */
+function qlinearSlowMacs(plan: QuantizationPlan, keepFloat: ReadonlySet<string> = new Set()): number {
+  const int8Nodes = int8ComputeNodes(plan, keepFloat);
+  const planned = new Set(plan.activations.map((a) => a.name));
+  let slow = 0;
+  for (const c of plan.compute) {
+    const fast = int8Nodes.has(c.node) && !(planned.has(c.output) && keepFloat.has(c.output));
+    if (!fast) slow += c.macs ?? 0;
+  }
+  return slow;
+}
 
 export const qdqQuantizer: QuantizerAdapter = {
   format: 'Q/DQ ONNX model',
