@@ -146,6 +146,9 @@ test('raw errors get their context: a bad image names its file; --width 100000 i
     t.regex(huge.stderr, new RegExp(`${flag} expects an integer from 2 to 8192, got 100000`));
     t.notRegex(huge.stderr, /RangeError|out of range/);
   }
+  const floor = await runCli(['quantize', '--model', models.yoloxNano, '--calib', coco.calibImages, '--out', path.join(os.tmpdir(), 'never.onnx'), '--min-int8', '1.5']);
+  t.is(floor.code, 2, floor.stderr);
+  t.regex(floor.stderr, /--min-int8 expects a number from 0 to 1, got 1\.5/);
   const threads = await runCli(['detect', path.join(coco.evalImages, '000000187334.jpg'), '--model', models.yoloxNano, '--threads', '1000000']);
   t.is(threads.code, 2);
   t.regex(threads.stderr, /--threads expects an integer from 1 to \d+ \(4 threads per core on this machine's \d+ cores\), got 1000000/);

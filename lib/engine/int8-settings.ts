@@ -7,6 +7,7 @@ import type { FrameInput } from '../image/frame';
 import type { BiasCorrectionMode } from '../quantize/bias-correction';
 import type { QuantizeProgress } from '../quantize/pipeline';
 import type { IgnoredScope } from '../quantize/placement';
+import { DEFAULT_MAX_DROP } from '../quantize/mixed-precision';
 import { checkPlanOptions, type MethodChoice } from '../quantize/plan';
 import type { ActivationMode } from '../quantize/qparams';
 import { checkBiasCorrection } from '../quantize/steps';
@@ -105,7 +106,7 @@ export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Set
   const { correctWeightBias: _planDefault, ...plan } = checkPlanOptions(q);
   void _planDefault;
   const biasCorrection = q.biasCorrection === undefined ? undefined : checkBiasCorrection(q.biasCorrection, 'none');
-  const maxDrop = options.maxDrop ?? 0.01;
+  const maxDrop = options.maxDrop ?? DEFAULT_MAX_DROP;
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
   if (q.decideBy !== undefined && q.decideBy !== 'upper' && q.decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.quantization.decideBy', q.decideBy);

@@ -162,6 +162,9 @@ async function withCandidate<T>(emitter: ArtefactEmitter, keepFloat: ReadonlySet
  */
 export const REFERENCE_MAP = 0.5;
 
+/** The largest estimated mAP drop the check accepts unless told otherwise: one point. */
+export const DEFAULT_MAX_DROP = 0.01;
+
 export function estimatedDrop(agreementAp50: number, floorAp50: number, referenceMap = REFERENCE_MAP): number {
   return (referenceMap * Math.max(0, floorAp50 - agreementAp50)) / Math.max(floorAp50, 1e-9);
 }
@@ -248,7 +251,7 @@ export function floatOrder(
 
 export async function searchMixedPrecision(options: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
   const started = Date.now();
-  const maxDrop = options.maxDrop ?? 0.01;
+  const maxDrop = options.maxDrop ?? DEFAULT_MAX_DROP;
   const minInt8 = options.minInt8Fraction ?? 0.9;
   if (typeof minInt8 !== 'number' || !(minInt8 >= 0 && minInt8 <= 1)) throw invalidArgument('a number from 0 to 1', 'options.minInt8Fraction', minInt8);
   const decideBy = options.decideBy ?? 'estimate';

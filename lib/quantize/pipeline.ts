@@ -21,7 +21,7 @@ import { limitCalibrator } from './calibrator';
 import { prepareHeldBack, type HeldBackSet, type OpenCandidate } from './candidate';
 import { collectStatistics, type CollectedStatistics } from './collect';
 import type { EqualizedChain } from './equalize';
-import { searchMixedPrecision, type CheckDecision, type MixedPrecisionResult } from './mixed-precision';
+import { DEFAULT_MAX_DROP, searchMixedPrecision, type CheckDecision, type MixedPrecisionResult } from './mixed-precision';
 import { searchSpeed, type SpeedSearchResult, type SpeedSearchSettings } from './speed-search';
 import type { IgnoredScope } from './placement';
 import { buildPlan, checkPlanOptions, type MethodChoice, type QuantizationPlan } from './plan';
@@ -139,7 +139,7 @@ async function heldBackSet(check: CheckOptions): Promise<HeldBackSet> {
 }
 
 function checkMaxDrop(value: unknown): number {
-  const maxDrop = value ?? 0.01;
+  const maxDrop = value ?? DEFAULT_MAX_DROP;
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   return maxDrop;
 }

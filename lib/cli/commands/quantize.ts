@@ -9,6 +9,7 @@ import { cpuInfo } from '../../hardware/cpu';
 import { readModelInfo } from '../../onnx/model-info';
 import { abortError, calibratorFromFrames, splitHeldBack } from '../../quantize/calibrator';
 import { emitTensorRtCalibrationCache } from '../../quantize/emitters/tensorrt-cache';
+import { DEFAULT_MAX_DROP } from '../../quantize/mixed-precision';
 import { emitPlanJson, type MethodChoice } from '../../quantize/plan';
 import { buildReportData, type QuantizationReportData } from '../../report/data';
 import { renderReportHtml } from '../../report/html';
@@ -141,7 +142,7 @@ ${EXIT_CODES_HELP}`;
     }
     const backend = backendDescriptor(backendName);
     const artefact = backend.quantizer!.artefact;
-    const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 }) ?? 0.01;
+    const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 }) ?? DEFAULT_MAX_DROP;
     const minInt8 = parseNumber(values['min-int8'], '--min-int8', { min: 0, max: 1 });
     const heldBackWanted = parseNumber(values['held-back'], '--held-back', { integer: true, min: 1 }) ?? 32;
     const modelPath = requireString(values.model, '--model');
