@@ -169,7 +169,6 @@ export function estimatedDrop(agreementAp50: number, floorAp50: number, referenc
   return (referenceMap * Math.max(0, floorAp50 - agreementAp50)) / Math.max(floorAp50, 1e-9);
 }
 
-
 /** FP32's detections on the frames shifted by one pixel (zero-copy crops), boxes shifted back: the floor's candidate. */
 async function shiftedDetections(emitter: ArtefactEmitter, open: OpenCandidate, heldBack: HeldBackSet): Promise<Detection[][]> {
   const shifted = heldBack.frames.map((frame) => shiftFrame(frame));

@@ -93,24 +93,25 @@ void FreeReshapeBatch(ov::Model& model) {
 
 // The model with every input whose first dimension is a static 1 given a dynamic one, so frames can
 // be batched; a model already dynamic there is returned as it is. An IR keeps the batch its ONNX
-// source was exported with, and OpenVINO's reshape re-runs shape inference through the graph:
-// shapes written as constants (a Reshape to [1, 85, -1]) make it throw, and the message says so.
+// source was exported with, and OpenVINO's reshape re-runs shape inference through the graph: what
+// still fixes the batch after FreeReshapeBatch (a Reshape to [2, -1]) makes it throw or shows in
+// the outputs, and the message says so.
 std::shared_ptr<ov::Model> WithDynamicBatch(const std::shared_ptr<ov::Model>& model, std::string* error) {
-  std::map<ov::Output<ov::Node>, ov::PartialShape> shapes;
-  for (const ov::Output<ov::Node>& input : model->inputs()) {
-    ov::PartialShape shape = input.get_partial_shape();
+  // By input index: the clone's ports are other objects, and an input need not have a name.
+  std::map<size_t, ov::PartialShape> shapes;
+  const std::vector<ov::Output<ov::Node>> inputs = model->inputs();
+  for (size_t i = 0; i < inputs.size(); i++) {
+    ov::PartialShape shape = inputs[i].get_partial_shape();
     if (shape.rank().is_dynamic() || shape.rank().get_length() < 1) continue;
     if (!shape[0].is_static() || shape[0].get_length() != 1) continue;
     shape[0] = ov::Dimension::dynamic();
-    shapes.emplace(input, shape);
+    shapes.emplace(i, shape);
   }
   if (shapes.empty()) return model;
   std::shared_ptr<ov::Model> copy = model->clone();
   FreeReshapeBatch(*copy);
-  std::map<std::string, ov::PartialShape> byName;
-  for (const auto& [port, shape] : shapes) byName.emplace(port.get_any_name(), shape);
   try {
-    copy->reshape(byName);
+    copy->reshape(shapes);
   } catch (const std::exception& err) {
     *error = "OpenVINO could not give the model a dynamic batch dimension (its graph fixes the batch): " + OpenVinoMessage(err);
     return nullptr;
@@ -120,7 +121,7 @@ std::shared_ptr<ov::Model> WithDynamicBatch(const std::shared_ptr<ov::Model>& mo
   for (const ov::Output<ov::Node>& output : copy->outputs()) {
     const ov::PartialShape& shape = output.get_partial_shape();
     if (shape.rank().is_static() && shape.rank().get_length() >= 1 && shape[0].is_static()) {
-      *error = "OpenVINO could not give the model a dynamic batch dimension: output " + output.get_any_name() + " keeps " +
+      *error = "OpenVINO could not give the model a dynamic batch dimension: output " + PortName(output) + " keeps " +
                shape.to_string() + " (the graph fixes the batch)";
       return nullptr;
     }
