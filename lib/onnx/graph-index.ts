@@ -49,6 +49,12 @@ export function nodesByKey(index: GraphIndex): Map<string, OnnxNode> {
   return result;
 }
 
+/** The one node that reads `tensor`, when exactly one does and it is no graph output (so a rewrite may change it freely). */
+export function soleReader(index: GraphIndex, tensor: string): OnnxNode | undefined {
+  const readers = index.consumers.get(tensor) ?? [];
+  return readers.length === 1 && !index.graphOutputs.has(tensor) ? readers[0] : undefined;
+}
+
 /** A tensor whose value is fixed in the file: an initializer, or the output of a Constant node. */
 export function isConstant(index: GraphIndex, tensor: string): boolean {
   if (index.initializers.has(tensor)) return true;

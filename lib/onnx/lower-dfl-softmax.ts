@@ -15,7 +15,7 @@
  * as it is.
  */
 import { defaultOpset, floatTensor, intAttribute, intsAttribute, tensorFloats, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
-import { indexGraph, nameAllocator } from './graph-index';
+import { indexGraph, nameAllocator, soleReader } from './graph-index';
 
 export interface DflSoftmaxLowering {
   model: OnnxModel;
@@ -48,10 +48,6 @@ export function lowerDflSoftmax(model: OnnxModel): DflSoftmaxLowering {
   const graph = model.graph;
   const index = indexGraph(graph);
   const unique = nameAllocator(graph);
-  const soleReader = (tensor: string) => {
-    const readers = index.consumers.get(tensor) ?? [];
-    return readers.length === 1 && !index.graphOutputs.has(tensor) ? readers[0] : undefined;
-  };
   const replaced = new Map<OnnxNode, OnnxNode[]>();
   const removed = new Set<OnnxNode>();
   const reshaped = new Set<string>();
@@ -64,8 +60,8 @@ export function lowerDflSoftmax(model: OnnxModel): DflSoftmaxLowering {
     const transpose = index.producer.get(softmax.inputs[0]);
     if (!transpose || transpose.opType !== 'Transpose' || transpose.domain !== '' || !sameInts(intsAttribute(transpose, 'perm'), [0, 2, 1, 3])) continue;
     if (axis !== 1 && axis !== -3) continue;
-    if (soleReader(transpose.outputs[0]) !== softmax) continue;
-    const conv = soleReader(softmax.outputs[0]);
+    if (soleReader(index, transpose.outputs[0]) !== softmax) continue;
+    const conv = soleReader(index, softmax.outputs[0]);
     const weight = conv ? index.initializers.get(conv.inputs[1]) : undefined;
     if (!conv || conv.inputs[0] !== softmax.outputs[0] || !isChannelSum(conv, weight)) continue;
     if ((index.consumers.get(weight.name) ?? []).length !== 1) continue;

@@ -30,7 +30,7 @@
  * constant [1, C, 1, 1] tensors, and whose intermediate tensors have no other readers are lowered;
  * everything else is left to ONNX Runtime as it is.
  */
-import { indexGraph, nameAllocator, type GraphIndex } from './graph-index';
+import { indexGraph, nameAllocator, soleReader, type GraphIndex } from './graph-index';
 import { DataType, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
 const MS_DOMAIN = 'com.microsoft';
@@ -59,11 +59,6 @@ function channelFactors(index: GraphIndex, name: string): Float32Array | undefin
   const values = tensorFloats(t);
   return values.every((v) => Number.isFinite(v) && v > 0) ? values : undefined;
 }
-
-const only = (index: GraphIndex, tensor: string): OnnxNode | undefined => {
-  const readers = index.consumers.get(tensor) ?? [];
-  return readers.length === 1 && !index.graphOutputs.has(tensor) ? readers[0] : undefined;
-};
 
 export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
   const graph = model.graph;
@@ -113,12 +108,12 @@ export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
     if (restore.opType !== 'Mul' || restore.domain !== '') continue;
     const dq = index.producer.get(restore.inputs[0]);
     const s1 = channelFactors(index, restore.inputs[1]);
-    if (!dq || !s1 || dq.opType !== 'DequantizeLinear' || !perTensorUint8(index, dq) || only(index, dq.outputs[0]) !== restore) continue;
+    if (!dq || !s1 || dq.opType !== 'DequantizeLinear' || !perTensorUint8(index, dq) || soleReader(index, dq.outputs[0]) !== restore) continue;
     const x = restore.outputs[0];
     const readers = index.consumers.get(x) ?? [];
     const sigmoid = readers.find((n) => n.opType === 'Sigmoid' && n.domain === '');
     const mul = readers.find((n) => n.opType === 'Mul' && n.domain === '' && sigmoid !== undefined && n.inputs.includes(x) && n.inputs.includes(sigmoid.outputs[0]));
-    if (!sigmoid || !mul || readers.length !== 2 || index.graphOutputs.has(x) || only(index, sigmoid.outputs[0]) !== mul) continue;
+    if (!sigmoid || !mul || readers.length !== 2 || index.graphOutputs.has(x) || soleReader(index, sigmoid.outputs[0]) !== mul) continue;
     // Either Mul(1/s2) -> Q, or a Q directly (a product not equalized: Concat or Add may read it too,
     // and will then read the quantized product back through a DequantizeLinear, as lower-int8-silu.ts does).
     const productReaders = index.graphOutputs.has(mul.outputs[0]) ? [] : index.consumers.get(mul.outputs[0]) ?? [];
@@ -131,7 +126,7 @@ export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
       const inverse = channelFactors(index, productScale.inputs[1]);
       if (!inverse || inverse.length !== s1.length) continue;
       r = s1.map((v, c) => v * inverse[c]);
-      next = only(index, productScale.outputs[0]);
+      next = soleReader(index, productScale.outputs[0]);
     } else {
       next = productReaders.find((n) => n.opType === 'QuantizeLinear' && n.domain === '');
       floatReaders = productReaders.filter((n) => n !== next);

@@ -14,7 +14,7 @@
  * one (a Q/DQ model); the Concat may be read directly or through a QuantizeLinear ->
  * DequantizeLinear pair. Anything else is left as it is.
  */
-import { indexGraph, nameAllocator, type GraphIndex } from './graph-index';
+import { indexGraph, nameAllocator, soleReader, type GraphIndex } from './graph-index';
 import { intAttribute, tensorInts, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
 export interface FocusLowering {
@@ -79,10 +79,6 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
   const replacedWeights = new Set<string>();
   /** Concat Qs whose output SpaceToDepth now writes. */
   const replacedQs = new Set<OnnxNode>();
-  const soleReader = (tensor: string) => {
-    const readers = index.consumers.get(tensor) ?? [];
-    return readers.length === 1 && !index.graphOutputs.has(tensor) ? readers[0] : undefined;
-  };
 
   for (const concat of graph.nodes) {
     if (concat.opType !== 'Concat' || concat.domain !== '' || concat.inputs.length !== 4 || intAttribute(concat, 'axis', 0) !== 1) continue;
@@ -90,11 +86,11 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
     if (phases.some((p) => !p) || new Set(phases.map((p) => p!.source)).size !== 1) continue;
     if (new Set(phases.map((p) => p!.dy * 2 + p!.dx)).size !== 4) continue;
     // The reader: the Conv itself, or Q -> DQ -> Conv.
-    let reader = soleReader(concat.outputs[0]);
+    let reader = soleReader(index, concat.outputs[0]);
     const concatQ = reader?.opType === 'QuantizeLinear' ? reader : undefined;
     if (reader?.opType === 'QuantizeLinear') {
-      const dq = soleReader(reader.outputs[0]);
-      reader = dq?.opType === 'DequantizeLinear' ? soleReader(dq.outputs[0]) : undefined;
+      const dq = soleReader(index, reader.outputs[0]);
+      reader = dq?.opType === 'DequantizeLinear' ? soleReader(index, dq.outputs[0]) : undefined;
     }
     if (!reader || reader.opType !== 'Conv' || reader.domain !== '' || intAttribute(reader, 'group', 1) !== 1) continue;
     const conv = reader;
@@ -103,7 +99,7 @@ export function lowerFocus(model: OnnxModel): FocusLowering {
     let weightSlot = 1;
     let weight = index.initializers.get(conv.inputs[1]);
     const weightDq = index.producer.get(conv.inputs[1]);
-    if (!weight && weightDq?.opType === 'DequantizeLinear' && intAttribute(weightDq, 'axis', 1) === 0 && soleReader(weightDq.outputs[0]) === conv) {
+    if (!weight && weightDq?.opType === 'DequantizeLinear' && intAttribute(weightDq, 'axis', 1) === 0 && soleReader(index, weightDq.outputs[0]) === conv) {
       weight = index.initializers.get(weightDq.inputs[0]);
       weightNode = weightDq;
       weightSlot = 0;

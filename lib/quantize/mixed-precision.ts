@@ -296,12 +296,12 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   const allInt8 = await trial(0, new Set());
   let chosen = allInt8;
   let pool = activations;
+  const slow = slowMacsOf(emitter);
+  const baseline = slow(new Set());
   if (!allInt8.passed) {
     // Tensors that cost nothing in the fast INT8 kernels in float (a conv's output where the
     // conv still runs its INT8 kernel with a float output: OpenVINO) are tried first: when all of
     // them in float pass, the search keeps only from them, and every compute node stays INT8.
-    const slow = slowMacsOf(emitter);
-    const baseline = slow(new Set());
     const macFree = activations.filter((a) => slow(new Set([a])) === baseline);
     if (macFree.length > 0 && macFree.length < activations.length) {
       const t = await trial(-1, new Set(macFree));
@@ -312,8 +312,6 @@ export async function searchMixedPrecision(options: MixedPrecisionOptions): Prom
   }
   if (!allInt8.passed) {
     // Rank: each activation alone in INT8 (with every weight in INT8), the rest in float.
-    const slow = slowMacsOf(emitter);
-    const baseline = slow(new Set());
     for (const [i, name] of pool.entries()) {
       throwIfAborted(options.signal, 'The mixed-precision search');
       const keep = new Set(activations.filter((a) => a !== name));

@@ -6,6 +6,7 @@
  * shape, byte count) before the decoders see it.
  */
 import type { InputTensor, Precision, RawTensor, RunResult, TensorInfo } from '../backend';
+import type { BackendSession } from '../session';
 import type { ModelInfo, ModelTensorInfo } from '../../onnx/model-info';
 import { Int8DetectError, invalidArgument } from '../../util/errors';
 import { ItemPool } from '../../util/pool';
@@ -68,7 +69,7 @@ function modelTensorInfo(t: TensorMetadata): ModelTensorInfo {
   return { name: info.name, elemType: 0, type: info.type, dims: [...info.dims] };
 }
 
-export class TritonSession {
+export class TritonSession implements BackendSession {
   readonly backend = 'triton' as const;
   readonly device: string;
   readonly precision: Precision;
