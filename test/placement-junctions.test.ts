@@ -1,6 +1,7 @@
 /**
  * INT8 junctions (lib/quantize/placement-junctions.ts): Concat, Add, MaxPool, Resize, Slice and
- * Split between quantized convs quantized on every edge, value-moving ops on their input's grid;
+ * Split between quantized convs quantized on every edge, value-moving ops on their input's grid,
+ * Concats' inputs on their output's grid where it costs little (lib/quantize/shared-grids.ts);
  * and the Split lowering that runs the 8-bit split on ONNX Runtime.
  */
 import test from 'ava';
@@ -49,7 +50,7 @@ for (const [name, file] of [
         const site = sites.get(o);
         t.truthy(site, `output of ${node.opType} ${node.name} is quantized`);
         t.deepEqual(site!.consumers.slice().sort(), readersOf(model, o).sort(), `every reader of ${o} reads the dequantized value`);
-        if (['MaxPool', 'Resize', 'Split'].includes(node.opType)) t.is(site!.alignWith, node.inputs[0], `${node.name}'s output takes its input's grid`);
+        if (['MaxPool', 'Split'].includes(node.opType)) t.is(site!.alignWith, node.inputs[0], `${node.name}'s output takes its input's grid`);
         else if (node.opType === 'Concat' && name === 'yolox_nano' && node.name === 'Concat_40') t.is(site!.alignWith, 'images', 'the Focus concat of image phases keeps the image grid');
         else t.is(site!.alignWith, undefined, `${node.name}: its own range`);
       }
@@ -57,6 +58,17 @@ for (const [name, file] of [
       for (const i of data) t.truthy(sites.get(i), `input ${i} of ${node.name} is quantized`);
     }
     t.true(junctions >= 10, `${junctions} junctions`);
+    // Each Concat (but the Focus one, already on one grid) offers its inputs its output's grid.
+    const concats = model.graph.nodes.filter((n) => n.opType === 'Concat' && !placement.head.has(n.name) && sites.get(n.outputs[0])?.alignWith === undefined);
+    t.true(concats.length >= 10, `${concats.length} concats`);
+    t.deepEqual(
+      placement.sharedGrids!.map((g) => g[0]).sort(),
+      concats.map((n) => n.outputs[0]).sort(),
+    );
+    for (const group of placement.sharedGrids!) {
+      const concat = concats.find((n) => n.outputs[0] === group[0])!;
+      t.deepEqual(group.slice(1), concat.inputs, `${concat.name}: its inputs, in order`);
+    }
     // MACs do not move: the same compute nodes are quantized.
     t.deepEqual(placement.compute, portable.compute);
   });
@@ -75,6 +87,11 @@ test('yolov8n: the plan puts aligned tensors on their partner\'s grid, and ONNX 
     t.is(a.scale, partner.scale, a.name);
     t.is(a.zeroPoint, partner.zeroPoint, a.name);
   }
+  // Concats whose inputs all joined the output's grid: QLinearConcat copies them.
+  const float = await load(models.yolov8n);
+  const copied = float.graph.nodes.filter((n) => n.opType === 'Concat' && plan.has(n.outputs[0]) && n.inputs.every((i) => plan.get(i)?.scale === plan.get(n.outputs[0])!.scale && plan.get(i)?.zeroPoint === plan.get(n.outputs[0])!.zeroPoint));
+  t.true(copied.length >= 6, `${copied.length} Concats on one grid`);
+  for (const n of copied) for (const i of n.inputs) t.is(plan.get(i)!.alignedWith ?? i, plan.get(n.outputs[0])!.alignedWith ?? n.outputs[0], `${i} names the grid it shares`);
   const qdq = decodeModel(result.bytes);
   const { model: lowered, lowered: splits } = lowerInt8Split(qdq);
   t.is(splits, qdq.graph.nodes.filter((n) => n.opType === 'Split' && !result.plan.float.some((f) => f.node === n.name)).length, 'every feature Split (the head\'s split stays float)');

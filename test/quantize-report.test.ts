@@ -78,7 +78,13 @@ test('one histogram SVG per quantized activation, with its chosen range and ever
   const byName = new Map(data.tensors.map((x) => [x.name, x]));
   for (const tensor of data.tensors) {
     t.deepEqual(tensor.candidates.map((c) => c.method).sort(), ['entropy', 'minmax', 'percentile']);
-    if (tensor.alignedWith !== null) {
+    if (tensor.sharedGrid !== null) {
+      // A Concat's shared grid spans its members' ranges: this tensor's own chosen range among them.
+      const own = tensor.candidates.find((c) => c.method === tensor.method)!;
+      t.true(tensor.range.min <= own.range.min + 1e-9 && tensor.range.max >= own.range.max - 1e-9, `${tensor.name}: the shared grid spans its own range`);
+      t.true(tensor.sharedGrid.includes(tensor.name));
+      t.true(html.includes('joined by a Concat'), 'the page says which tensors share a Concat grid');
+    } else if (tensor.alignedWith !== null) {
       // An INT8 junction's tensor takes its partner's grid, not one of its own candidates.
       t.deepEqual(tensor.range, byName.get(tensor.alignedWith)!.range, `${tensor.name} shares ${tensor.alignedWith}'s range`);
       t.true(html.includes(`shares the grid of <a href="#`), 'the page says which tensors share a grid');

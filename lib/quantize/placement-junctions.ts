@@ -7,14 +7,16 @@
  * DequantizeLinear per input, the float op, and a QuantizeLinear where the next conv reads it,
  * plus Transposes around the float ops in its NHWC INT8 layout. With Q/DQ on every input and
  * output of a junction, ONNX Runtime fuses them (QLinearConcat, QLinearAdd) or drops the Q/DQ
- * pairs around the data-movement ops (MaxPool, Resize, Slice) and runs those on uint8; measured on
+ * pairs around the data-movement ops (MaxPool, Slice, Split) and runs those on uint8; measured on
  * yolox_nano (AVX2, 1 thread, CPU time): 1.26x FP32's time to 1.17x, mAP on coco/eval unchanged
  * (0.2629 to 0.2628); yolov8n 0.3849 to 0.3867.
  *
- * Ops that only move values (MaxPool, Resize, Slice, Split) keep their input's scale and zero point
+ * Ops that only move values (MaxPool, Slice, Split) keep their input's scale and zero point
  * on their outputs (`alignWith`): the same grid in and out is what lets the runtime drop the pair
- * and run the op on integers; a Concat or an Add gets its own range (QLinearConcat and QLinearAdd
- * rescale each input). The detection head, where no quantized conv follows, stays float.
+ * and run the op on integers; an Add gets its own range (QLinearAdd rescales each input), and a
+ * Concat's inputs join its output's grid where that costs them little resolution (`sharedGrids`,
+ * shared-grids.ts: QLinearConcat then copies instead of requantizing). The detection head, where
+ * no quantized conv follows, stays float.
  */
 import { indexGraph, isConstant } from '../onnx/graph-index';
 import type { OnnxModel, OnnxNode } from '../onnx/model';
@@ -22,10 +24,15 @@ import type { ActivationSite, Placement } from './placement';
 
 /** Junction ops quantized on every edge. */
 const JUNCTIONS = new Set(['Concat', 'Add', 'MaxPool', 'Resize', 'Slice', 'Split']);
-/** Of those, the ops whose outputs take their input's grid. */
-const VALUE_MOVING = new Set(['MaxPool', 'Resize', 'Slice', 'Split']);
+/**
+ * Of those, the ops whose outputs take their input's grid, so ONNX Runtime drops the Q/DQ pair and
+ * runs them on uint8. Not Resize: its uint8 kernel took 0.68-0.97 ms for yolov8n's two nearest 2x
+ * upsamplings where DQ -> float Resize -> Q took 0.55-0.58 (onnxruntime 1.32 and 1.30, VNNI CPU);
+ * its output gets a grid of its own, which its Concat's shared grid then takes over.
+ */
+const VALUE_MOVING = new Set(['MaxPool', 'Slice', 'Split']);
 
-/** The activation input of a value-moving op (Resize's scales and sizes, Slice's bounds are constants). */
+/** The activation input of a value-moving op (Slice's bounds are constants). */
 function dataInput(node: OnnxNode): string {
   return node.inputs[0];
 }
@@ -70,6 +77,7 @@ export function addInt8Junctions(model: OnnxModel, placement: Placement): Placem
     }
     return t;
   };
+  const sharedGrids: string[][] = [];
   for (const node of nodes) {
     if (node.domain !== '' || !JUNCTIONS.has(node.opType) || !feeds.get(node) || placement.head.has(key(node))) continue;
     const name = key(node);
@@ -83,7 +91,8 @@ export function addInt8Junctions(model: OnnxModel, placement: Placement): Placem
       if (output === '') continue;
       quantizeAll(output, `output of ${node.opType} ${name}`, VALUE_MOVING.has(node.opType) ? dataInput(node) : concatGrid);
     }
+    if (node.opType === 'Concat' && concatGrid === undefined && sites.has(node.outputs[0])) sharedGrids.push([node.outputs[0], ...inputs.filter((i) => sites.has(i))]);
   }
   // The portable sites keep their order (the search's ranking breaks ties by it); new ones follow.
-  return { ...placement, activations: [...sites.values()] };
+  return { ...placement, activations: [...sites.values()], sharedGrids: [...(placement.sharedGrids ?? []), ...sharedGrids] };
 }

@@ -83,6 +83,11 @@ export interface Placement {
   floatNodes: FloatNode[];
   /** Node keys of the detection head. */
   head: Set<string>;
+  /**
+   * Tensors that run faster on one grid, each list led by the tensor the others join (a Concat's
+   * output, then its inputs: shared-grids.ts). Absent: every tensor keeps its own range.
+   */
+  sharedGrids?: string[][];
 }
 
 export interface PlacementOptions {

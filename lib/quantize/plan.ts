@@ -4,7 +4,7 @@
  * statistics are collected once, and a plan for other options is a second call.
  */
 import { Int8DetectError, invalidArgument } from '../util/errors';
-import { indexGraph } from '../onnx/graph-index';
+import { indexGraph, nodesByKey } from '../onnx/graph-index';
 import { defaultOpset, tensorFloats, type OnnxModel } from '../onnx/model';
 import type { CollectedStatistics } from './collect';
 import type { EqualizedChain } from './equalize';
@@ -13,6 +13,7 @@ import { scaleAndZeroPoint, type ActivationMode } from './qparams';
 import type { ActivationStatistics, Range, RangeMethod } from './statistics';
 import { computeBiasCorrections, type BiasCorrection } from './bias-correction';
 import { perChannelScales } from './weights';
+import { shareGrids } from './shared-grids';
 
 export type MethodChoice = 'auto' | RangeMethod;
 
@@ -50,8 +51,10 @@ export interface ActivationPlan {
   error: number;
   scale: number;
   zeroPoint: number;
-  /** The tensor whose grid this one shares (see ActivationSite.alignWith). */
+  /** The tensor whose grid this one shares (see ActivationSite.alignWith, and shared-grids.ts). */
   alignedWith?: string;
+  /** The tensors on one grid with this one, itself included, merged for a Concat (shared-grids.ts): its range is the union of theirs. */
+  sharedGrid?: string[];
 }
 
 export interface WeightPlan {
@@ -188,6 +191,19 @@ export function buildPlan(
   });
   // Aligned tensors take their partner's grid (chains of them follow it to its start).
   const byName = new Map(activations.map((a) => [a.name, a]));
+  const byKey = nodesByKey(index);
+  const joins = new Set(placement.sharedGrids?.map((group) => group[0]));
+  /** Whether the node `key` passes `tensor`'s values on without new rounding: a shared-grid Concat, or an op whose outputs share its grid. */
+  const keepsGrid = (key: string, tensor: string) => {
+    const node = byKey.get(key);
+    if (!node) return false;
+    if (node.opType === 'Concat' && joins.has(node.outputs[0])) return true;
+    const root = byName.get(tensor)?.alignedWith ?? tensor;
+    return node.outputs.every((o) => {
+      const out = byName.get(o);
+      return out !== undefined && (out.alignedWith ?? out.name) === root;
+    });
+  };
   for (const [i, site] of placement.activations.entries()) {
     let partner = site.alignWith === undefined ? undefined : byName.get(site.alignWith);
     for (let hops = 0; partner && hops < 64; hops++) {
@@ -200,6 +216,12 @@ export function buildPlan(
     activations[i] = { ...own, method: partner.method, range: partner.range, error: partner.error, scale: partner.scale, zeroPoint: partner.zeroPoint, alignedWith: partner.name };
     byName.set(own.name, activations[i]);
   }
+  const shared = placement.sharedGrids?.length
+    ? shareGrids(activations, placement.sharedGrids, mode, {
+        readBeyondJoins: (name) => byName.get(name)!.consumers.some((c) => !keepsGrid(c, name)),
+        error: (name, range) => collected.statistics.get(name)!.quantizationError(range, mode === 'int8-symmetric'),
+      })
+    : activations;
   const imageReaders = nodesReadingModelInput(model, index);
   const weights: WeightPlan[] = placement.weights.map((site) => {
     const tensor = index.initializers.get(site.tensor)!;
@@ -235,7 +257,7 @@ export function buildPlan(
     method,
     weightBits,
     opset: { from, to: Math.max(from, 13) },
-    activations,
+    activations: shared,
     weights,
     float,
     compute,

@@ -47,6 +47,8 @@ export interface ReportTensor {
    * method and range it takes; null when its range was chosen from its own candidates.
    */
   alignedWith: string | null;
+  /** The tensors on one grid with it, merged for a Concat (itself included): its range spans theirs. Null when none. */
+  sharedGrid: string[] | null;
   /** Every method's range and estimated error on this tensor (the chosen one among them, unless aligned). */
   candidates: { method: RangeMethod; range: Range; error: number }[];
   /** Counts over [start, start + binWidth * counts.length). */
@@ -211,6 +213,7 @@ export async function buildReportData(quantized: QuantizedModel, options: Report
       scale: a.scale,
       zeroPoint: a.zeroPoint,
       alignedWith: a.alignedWith ?? null,
+      sharedGrid: a.sharedGrid ?? null,
       candidates,
       histogram: { start: h.start + first * h.binWidth, binWidth: h.binWidth * group, counts },
       keptFloat: keep.has(a.name),
