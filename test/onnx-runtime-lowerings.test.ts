@@ -14,6 +14,7 @@ import { lowerForOnnxRuntimeDetailed } from '../lib/runtimes/onnxruntime/lowerin
 import { buildModelBytes, node, weights } from './helpers/onnx-graph';
 import { int64Tensor } from '../lib/onnx/model';
 import { lowerFocus } from '../lib/onnx/lower-focus';
+import { lowerFloatSilu } from '../lib/onnx/lower-float-silu';
 import { lowerInt8Silu } from '../lib/onnx/lower-int8-silu';
 import { pruneDeadNodes } from '../lib/onnx/prune-dead-nodes';
 import { preprocessFrame, tensorSize } from '../lib/detect/preprocess';
@@ -233,4 +234,46 @@ test('the DFL rewrite leaves alone a softmax whose result is read by something o
   t.is(lowerDflSoftmax(other).model, other, 'a Sigmoid would see [1, 4, 8, 1] for [1, 1, 4, 8]');
   const old = graph('Reshape', 12);
   t.is(lowerDflSoftmax(old).model, old, 'opset 12: Softmax(axis 1) normalises over every axis from 1');
+});
+
+test('the SiLUs left in float become QuickGelu, the same function; other Sigmoid-Mul pairs stay', async (t) => {
+  // images -> x * Sigmoid(x) (lowered); images -> Sigmoid read twice (kept); Sigmoid(images) * w (kept).
+  const model = decodeModel(
+    buildModelBytes({
+      nodes: [
+        node('Sigmoid', ['images'], ['gate']),
+        node('Mul', ['gate', 'images'], ['silu']),
+        node('Sigmoid', ['silu'], ['gate2']),
+        node('Mul', ['silu', 'gate2'], ['silu2']),
+        node('Add', ['silu2', 'gate2'], ['both']),
+        node('Sigmoid', ['both'], ['gate3']),
+        node('Mul', ['gate3', 'w'], ['output']),
+      ],
+      initializers: [weights('w', [1, 4, 1, 1])],
+      input: { name: 'images', dims: [1, 4, 8, 8] },
+      outputs: ['output'],
+    }),
+  );
+  const { model: lowered, lowered: count } = lowerFloatSilu(model);
+  t.is(count, 1);
+  const gelu = lowered.graph.nodes.filter((n) => n.opType === 'QuickGelu');
+  t.deepEqual(gelu.map((n) => [n.domain, n.inputs, n.outputs, n.attributes.find((a) => a.name === 'alpha')?.f]), [['com.microsoft', ['images'], ['silu'], 1]]);
+  t.is(opCount(lowered, 'Sigmoid'), 2);
+  t.true(lowered.opsetImports.some((o) => o.domain === 'com.microsoft'));
+  const image = Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i) * 9);
+  const run = async (m: OnnxModel) => {
+    const s = await ort.InferenceSession.create(encodeModel(m), { logSeverityLevel: 3 });
+    try {
+      return (await s.run({ images: new ort.Tensor('float32', image, [1, 4, 8, 8]) })).output.data as Float32Array;
+    } finally {
+      await s.release();
+    }
+  };
+  t.true(maxRelativeDifference(await run(model), await run(lowered)) <= 1e-6);
+  // On the INT8 model: the head's float SiLUs, after the INT8 ones are lowered.
+  const int8 = lowerInt8Silu(lowerEqualizedSilu(decodeModel(quantized.bytes)).model).model;
+  const head = lowerFloatSilu(int8);
+  t.true(head.lowered >= 1, `${head.lowered} float SiLUs`);
+  t.is(lowerForOnnxRuntimeDetailed(quantized.bytes).floatSilus, head.lowered);
+  t.true(maxRelativeDifference(await runOrt(encodeModel(int8), inputs[0]), await runOrt(encodeModel(head.model), inputs[0])) <= 1e-5);
 });

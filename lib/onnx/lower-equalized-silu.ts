@@ -31,9 +31,9 @@
  * everything else is left to ONNX Runtime as it is.
  */
 import { indexGraph, nameAllocator, soleReader, type GraphIndex } from './graph-index';
+import { MICROSOFT_DOMAIN, withMicrosoftDomain } from './opset';
 import { DataType, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
-const MS_DOMAIN = 'com.microsoft';
 /** The sigmoid's argument grid: [-8, 8] in 255 steps, zero point 128. */
 const ARGUMENT_SCALE = 16 / 255;
 const ARGUMENT_ZERO = 128;
@@ -140,17 +140,17 @@ export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
     const gate = unique(`${key}_sigmoid_quantized`);
     const nodes: OnnxNode[] = [
       channelProduct(`${key}_argument`, xq, s1, [c.argScale, c.argZero], argument),
-      { name: unique(`${key}_QLinearSigmoid`), opType: 'QLinearSigmoid', domain: MS_DOMAIN, inputs: [argument, c.argScale, c.argZero, c.inv255, c.zero], outputs: [gate], attributes: [], extra: [] },
+      { name: unique(`${key}_QLinearSigmoid`), opType: 'QLinearSigmoid', domain: MICROSOFT_DOMAIN, inputs: [argument, c.argScale, c.argZero, c.inv255, c.zero], outputs: [gate], attributes: [], extra: [] },
     ];
     // r within float rounding of 1 everywhere: the product is x_eq * sigmoid(x) on the Q's grid directly.
     const rescaled = r.some((v) => Math.abs(v - 1) > 1e-5);
     const gateInputs = [gate, c.inv255, c.zero];
     if (!rescaled) {
-      nodes.push({ name: unique(`${key}_QLinearMul`), opType: 'QLinearMul', domain: MS_DOMAIN, inputs: [...xq, ...gateInputs, q.inputs[1], q.inputs[2]], outputs: [q.outputs[0]], attributes: [], extra: [] });
+      nodes.push({ name: unique(`${key}_QLinearMul`), opType: 'QLinearMul', domain: MICROSOFT_DOMAIN, inputs: [...xq, ...gateInputs, q.inputs[1], q.inputs[2]], outputs: [q.outputs[0]], attributes: [], extra: [] });
     } else {
       const partial = unique(`${key}_product_unscaled`);
       nodes.push(
-        { name: unique(`${key}_QLinearMul`), opType: 'QLinearMul', domain: MS_DOMAIN, inputs: [...xq, ...gateInputs, xq[1], xq[2]], outputs: [partial], attributes: [], extra: [] },
+        { name: unique(`${key}_QLinearMul`), opType: 'QLinearMul', domain: MICROSOFT_DOMAIN, inputs: [...xq, ...gateInputs, xq[1], xq[2]], outputs: [partial], attributes: [], extra: [] },
         channelProduct(`${key}_product`, [partial, xq[1], xq[2]], r, [q.inputs[1], q.inputs[2]], q.outputs[0]),
       );
     }
@@ -175,10 +175,9 @@ export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
     rewired.set(node, copy);
   }
   const nodes = graph.nodes.flatMap((n) => replaced.get(n) ?? (removed.has(n) ? [] : [rewired.get(n) ?? n]));
-  const opsetImports = model.opsetImports.some((o) => o.domain === MS_DOMAIN) ? model.opsetImports : [...model.opsetImports, { domain: MS_DOMAIN, version: 1 }];
   // The restoring factors nothing reads any more go with the nodes.
   const read = new Set(nodes.flatMap((n) => n.inputs));
   const dropped = new Set([...removed].flatMap((n) => n.inputs));
   const kept = graph.initializers.filter((t) => !dropped.has(t.name) || read.has(t.name));
-  return { model: { ...model, opsetImports, graph: { ...graph, nodes, initializers: [...kept, ...initializers] } }, lowered };
+  return { model: withMicrosoftDomain({ ...model, graph: { ...graph, nodes, initializers: [...kept, ...initializers] } }), lowered };
 }

@@ -17,9 +17,9 @@
  * rewritten; the channel-equalized SiLUs (a Mul restores each channel first) stay in float.
  */
 import { indexGraph, nameAllocator } from './graph-index';
+import { MICROSOFT_DOMAIN, withMicrosoftDomain } from './opset';
 import { DataType, floatTensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
-const MS_DOMAIN = 'com.microsoft';
 
 function perTensorUint8(index: ReturnType<typeof indexGraph>, node: OnnxNode): boolean {
   const scale = index.initializers.get(node.inputs[1]);
@@ -59,11 +59,11 @@ export function lowerInt8Silu(model: OnnxModel): { model: OnnxModel; lowered: nu
     const sigQ = unique(`${sigmoid.outputs[0]}_quantized`);
     const [xq, xs, xz] = dq.inputs;
     newNodes.push(
-      { name: unique(`${key}_QLinearSigmoid`), opType: 'QLinearSigmoid', domain: MS_DOMAIN, inputs: [xq, xs, xz, sigScale.name, sigZero.name], outputs: [sigQ], attributes: [], extra: [] },
+      { name: unique(`${key}_QLinearSigmoid`), opType: 'QLinearSigmoid', domain: MICROSOFT_DOMAIN, inputs: [xq, xs, xz, sigScale.name, sigZero.name], outputs: [sigQ], attributes: [], extra: [] },
       {
         name: unique(`${mul.name || mul.outputs[0]}_QLinearMul`),
         opType: 'QLinearMul',
-        domain: MS_DOMAIN,
+        domain: MICROSOFT_DOMAIN,
         inputs: [xq, xs, xz, sigQ, sigScale.name, sigZero.name, q.inputs[1], q.inputs[2]],
         outputs: [q.outputs[0]],
         attributes: [],
@@ -89,6 +89,5 @@ export function lowerInt8Silu(model: OnnxModel): { model: OnnxModel; lowered: nu
     rewired.set(node, copy);
   }
   const nodes = graph.nodes.flatMap((n) => (removed.has(n) ? insertAfter.get(n) ?? [] : [rewired.get(n) ?? n]));
-  const opsetImports = model.opsetImports.some((o) => o.domain === MS_DOMAIN) ? model.opsetImports : [...model.opsetImports, { domain: MS_DOMAIN, version: 1 }];
-  return { model: { ...model, opsetImports, graph: { ...graph, nodes, initializers: [...graph.initializers, ...initializers] } }, lowered };
+  return { model: withMicrosoftDomain({ ...model, graph: { ...graph, nodes, initializers: [...graph.initializers, ...initializers] } }), lowered };
 }

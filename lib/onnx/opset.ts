@@ -150,3 +150,11 @@ function rewriteNormalising(node: OnnxNode, unique: (base: string) => string): O
     { name: unique(`${base}_reshape`), opType: 'Reshape', domain: '', inputs: [normalised, shape], outputs: node.outputs.slice(), attributes: [], extra: [] },
   ];
 }
+
+/** ONNX Runtime's contrib operators (QLinearSigmoid, QLinearMul, QuickGelu...). */
+export const MICROSOFT_DOMAIN = 'com.microsoft';
+
+/** The model importing ONNX Runtime's contrib domain (version 1), for a lowering that adds its operators. */
+export function withMicrosoftDomain(model: OnnxModel): OnnxModel {
+  return model.opsetImports.some((o) => o.domain === MICROSOFT_DOMAIN) ? model : { ...model, opsetImports: [...model.opsetImports, { domain: MICROSOFT_DOMAIN, version: 1 }] };
+}
