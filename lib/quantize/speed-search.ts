@@ -25,6 +25,7 @@ import { median } from '../util/statistics';
 import type { ArtefactEmitter } from './adapter';
 import type { CandidateDetector, OpenCandidate } from './candidate';
 import type { QuantizationPlan } from './plan';
+import { DEFAULT_MIN_INT8_FRACTION } from './mixed-precision';
 
 export interface SpeedGroup {
   /** 'depthwise convolutions', '1x1 convolutions', ... */
@@ -137,7 +138,7 @@ export async function searchSpeed(options: SpeedSearchOptions): Promise<SpeedSea
   const rounds = options.rounds ?? 5;
   const runsPerRound = options.runsPerRound ?? 10;
   const margin = options.margin ?? 0.03;
-  const minInt8 = options.minInt8Fraction ?? 0.9;
+  const minInt8 = options.minInt8Fraction ?? DEFAULT_MIN_INT8_FRACTION;
   const total = emitter.macs(new Set()).total;
   const keep = new Set(options.keepFloat);
   const int8Share = (set: ReadonlySet<string>) => (total > 0 ? emitter.macs(set).int8 / total : 0);

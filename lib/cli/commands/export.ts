@@ -22,6 +22,7 @@ import { companionPath } from '../../util/files';
 import { parseCommandArgs, parseNumber, requireString, UsageError } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../progress';
+import { DEFAULT_MAX_DROP } from '../../quantize/mixed-precision';
 
 export interface TritonExportOptions {
   /** The model repository folder (created when absent). */
@@ -198,7 +199,7 @@ Options:
   -b, --backend NAME         Triton's backend: ${TRITON_FLAVOURS.join(', ')} (default ${TRITON_FLAVOURS[0]})
       --name NAME            the model's name in the repository (default: the model file's base name)
       --calibration DIR      calibration images, to quantize a float model
-      --max-drop D           with --calibration: the largest estimated mAP drop the check accepts (0.01)
+      --max-drop D           with --calibration: the largest estimated mAP drop the check accepts (${DEFAULT_MAX_DROP})
       --no-search            with --calibration: keep every activation in INT8 (the check is still reported)
       --precision P          int8 (default) or fp32 (export the float model as it is)
       --max-batch N          largest dynamic batch (default 8); 0: fixed batch, no dynamic batching

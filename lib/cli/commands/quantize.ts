@@ -9,7 +9,7 @@ import { cpuInfo } from '../../hardware/cpu';
 import { readModelInfo } from '../../onnx/model-info';
 import { abortError, calibratorFromFrames, splitHeldBack } from '../../quantize/calibrator';
 import { emitTensorRtCalibrationCache } from '../../quantize/emitters/tensorrt-cache';
-import { DEFAULT_MAX_DROP } from '../../quantize/mixed-precision';
+import { DEFAULT_MAX_DROP, DEFAULT_MIN_INT8_FRACTION } from '../../quantize/mixed-precision';
 import { emitPlanJson, type MethodChoice } from '../../quantize/plan';
 import { buildReportData, type QuantizationReportData } from '../../report/data';
 import { renderReportHtml } from '../../report/html';
@@ -68,12 +68,12 @@ Options:
       --calib-cache FILE   also write a TensorRT calibration cache (every tensor's scale)
       --trt-version N      TensorRT version number in the cache header (default 8601)
       --plan FILE          also write every tensor's parameters as JSON
-      --max-drop D         largest estimated mAP drop the label-free check accepts (default 0.01)
+      --max-drop D         largest estimated mAP drop the label-free check accepts (default ${DEFAULT_MAX_DROP})
       --no-search          report the agreement but keep every activation in INT8 (no mixed precision)
       --check-by R         the check passes a candidate when its estimated drop (estimate, default) or the
                            upper end of its 90 % bootstrap interval (upper) is within --max-drop
       --min-int8 F         never keep so much in float (for accuracy or speed) that less than this share of
-                           the multiply-accumulates runs in INT8 (default 0.9; 0 lifts the floor)
+                           the multiply-accumulates runs in INT8 (default ${DEFAULT_MIN_INT8_FRACTION}; 0 lifts the floor)
       --speed-search       after the accuracy search, time kernel families (depthwise, 1x1, k x k convs) in
       --no-speed-search    float against INT8 on this machine and keep in float those measured faster
                            (default: on for --backend openvino, off for onnxruntime); the decisions are

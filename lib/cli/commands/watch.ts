@@ -2,6 +2,7 @@
 import { drawDetectionsRaw } from '../../image/draw';
 import { createEngine } from '../../engine';
 import { createPipeline, type DropPolicy } from '../../video/pipeline';
+import { DEFAULT_MAX_DROP } from '../../quantize/mixed-precision';
 import type { DetectionsEvent, PipelineStats, SourceOptions } from '../../video/types';
 import { VideoWriter } from '../../video/video-writer';
 import { engineFlags, engineFlagsHelp, engineOptionsFrom, parseCommandArgs, parseNumber, UsageError } from '../args';
@@ -57,7 +58,7 @@ ${engineFlagsHelp}
       --calibration DIR    calibration images: with --precision int8, quantize a float model first (cached,
                            as createEngine's calibrator; see docs/quantization.md)
       --max-drop D         with --calibration: the largest estimated mAP drop the label-free check accepts
-                           before the mixed-precision search keeps activations in float (default 0.01)
+                           before the mixed-precision search keeps activations in float (default ${DEFAULT_MAX_DROP})
 ${detectFlagsHelp(DETECT_DEFAULTS)}
       --json               JSON lines: {"stream","pts","time","latencyMs","detections":[...]}, events as {"event":...}
       --out FILE           write an annotated video (boxes and labels) of the first source, H.264
