@@ -6,25 +6,19 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/scripts/lib/stamped-venv.sh"
 venv="$root/.venv"
 requirements="$root/scripts/requirements-reference.txt"
 stamp="$venv/.requirements.sha256"
-python="${PYTHON:-python3}"
 
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+want="$(stamp_hash "$requirements")"
+if venv_is_current "$venv" "$stamp" "$want"; then
   echo "setup-python: $venv is up to date"
   exit 0
 fi
 
-if [[ ! -x "$venv/bin/python" ]]; then
-  echo "setup-python: creating $venv with $("$python" --version 2>&1)"
-  "$python" -m venv "$venv"
-fi
-
-# A half-finished install must not look finished: drop the stamp before installing.
-rm -f "$stamp"
+begin_venv_install setup-python "$venv" "$stamp"
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$requirements"
-echo "$want" > "$stamp"
+finish_venv_install "$stamp" "$want"
 echo "setup-python: installed $(grep -cE '^[A-Za-z0-9]' "$requirements") packages into $venv"

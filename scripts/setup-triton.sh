@@ -10,24 +10,18 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/scripts/lib/stamped-venv.sh"
 venv="${INT8_DETECT_TRITON_VENV:-$root/.venv-triton}"
 requirements="$root/scripts/requirements-triton.txt"
 stamp="$venv/.triton.sha256"
-python="${PYTHON:-python3}"
 
-want="$(cat "$requirements" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+want="$(stamp_hash "$requirements" "${BASH_SOURCE[0]}")"
+if venv_is_current "$venv" "$stamp" "$want"; then
   echo "setup-triton: Triton in $venv is up to date"
   exit 0
 fi
 
-if [[ ! -x "$venv/bin/python" ]]; then
-  echo "setup-triton: creating $venv with $("$python" --version 2>&1)"
-  "$python" -m venv "$venv"
-fi
-
-# A half-finished install must not look finished: drop the stamp before installing.
-rm -f "$stamp"
+begin_venv_install setup-triton "$venv" "$stamp"
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$requirements"
 
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
@@ -58,6 +52,6 @@ if [[ -n "$missing" ]]; then
   exit 1
 fi
 
-echo "$want" > "$stamp"
+finish_venv_install "$stamp" "$want"
 version="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("nvidia-pytriton"))')"
 echo "setup-triton: nvidia-pytriton $version (tritonserver 2.51) with onnxruntime and openvino in $venv; start a server with scripts/triton-server.sh"
