@@ -5,20 +5,21 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/scripts/lib/stamped-venv.sh"
 venv="$root/.venv"
 requirements="$root/scripts/requirements-nncf.txt"
 stamp="$venv/.nncf.sha256"
 
 bash "$root/scripts/setup-python.sh"
 bash "$root/scripts/setup-openvino.sh"
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+want="$(stamp_hash "$requirements")"
+if venv_is_current "$venv" "$stamp" "$want"; then
   echo "setup-nncf: NNCF in $venv is up to date"
   exit 0
 fi
-rm -f "$stamp"
+begin_venv_install setup-nncf "$venv" "$stamp"
 # The constraints keep pip from moving the pins the other scripts installed (numpy, openvino).
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$requirements" \
   -c "$root/scripts/requirements-reference.txt" -c "$root/scripts/requirements-openvino.txt"
-echo "$want" > "$stamp"
+finish_venv_install "$stamp" "$want"
 echo "setup-nncf: $("$venv/bin/python" -c 'import nncf; print("NNCF", nncf.__version__)') installed into $venv"

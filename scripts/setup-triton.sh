@@ -6,7 +6,7 @@
 #   the triton_python_backend_stub built for this venv's Python (from the wheel's python_backend_stubs).
 # scripts/triton-server.sh then starts tritonserver with the wheel's libraries on LD_LIBRARY_PATH
 # and this venv's bin first on PATH. No CUDA is needed: tritonserver warns and carries on.
-# Idempotent: a stamp holds the hash of the requirements and of this script; a second run returns at once.
+# Idempotent: a stamp holds the hash of the requirements and of this script and its helper; a second run returns at once.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +15,7 @@ venv="${INT8_DETECT_TRITON_VENV:-$root/.venv-triton}"
 requirements="$root/scripts/requirements-triton.txt"
 stamp="$venv/.triton.sha256"
 
-want="$(stamp_hash "$requirements" "${BASH_SOURCE[0]}")"
+want="$(stamp_hash "$requirements" "${BASH_SOURCE[0]}" "$root/scripts/lib/stamped-venv.sh")"
 if venv_is_current "$venv" "$stamp" "$want"; then
   echo "setup-triton: Triton in $venv is up to date"
   exit 0

@@ -7,7 +7,7 @@ import test from 'ava';
 import * as ort from 'onnxruntime-node';
 import { promises as fs } from 'node:fs';
 import { createEngine } from '../lib/engine';
-import { decodeModel, encodeModel, floatTensor, type OnnxModel } from '../lib/onnx/model';
+import { decodeModel, encodeModel, floatTensor, uint8Tensor, type OnnxModel } from '../lib/onnx/model';
 import { lowerDflSoftmax } from '../lib/onnx/lower-dfl-softmax';
 import { lowerEqualizedSilu } from '../lib/onnx/lower-equalized-silu';
 import { lowerForOnnxRuntimeDetailed } from '../lib/runtimes/onnxruntime/lowering';
@@ -237,28 +237,41 @@ test('the DFL rewrite leaves alone a softmax whose result is read by something o
 });
 
 test('the SiLUs left in float become QuickGelu, the same function; other Sigmoid-Mul pairs stay', async (t) => {
-  // images -> x * Sigmoid(x) (lowered); images -> Sigmoid read twice (kept); Sigmoid(images) * w (kept).
+  // DQ(images) -> x * Sigmoid(x), in both operand orders (lowered); a Sigmoid read twice (kept);
+  // Sigmoid(y) * w (kept); x * Sigmoid(x) on a value not known to be float32 (kept).
   const model = decodeModel(
     buildModelBytes({
       nodes: [
-        node('Sigmoid', ['images'], ['gate']),
-        node('Mul', ['gate', 'images'], ['silu']),
-        node('Sigmoid', ['silu'], ['gate2']),
-        node('Mul', ['silu', 'gate2'], ['silu2']),
+        node('QuantizeLinear', ['images', 'scale', 'zero'], ['images_q']),
+        node('DequantizeLinear', ['images_q', 'scale', 'zero'], ['x']),
+        node('Sigmoid', ['x'], ['gate']),
+        node('Mul', ['gate', 'x'], ['silu']),
+        node('DequantizeLinear', ['images_q', 'scale', 'zero'], ['x2']),
+        node('Sigmoid', ['x2'], ['gate_b']),
+        node('Mul', ['x2', 'gate_b'], ['silu_b']),
+        node('Add', ['silu', 'silu_b'], ['sum']),
+        node('Sigmoid', ['sum'], ['gate2']),
+        node('Mul', ['sum', 'gate2'], ['silu2']),
         node('Add', ['silu2', 'gate2'], ['both']),
         node('Sigmoid', ['both'], ['gate3']),
         node('Mul', ['gate3', 'w'], ['output']),
       ],
-      initializers: [weights('w', [1, 4, 1, 1])],
+      initializers: [weights('w', [1, 4, 1, 1]), floatTensor('scale', [], [0.1]), uint8Tensor('zero', [], Uint8Array.of(128))],
       input: { name: 'images', dims: [1, 4, 8, 8] },
       outputs: ['output'],
     }),
   );
   const { model: lowered, lowered: count } = lowerFloatSilu(model);
-  t.is(count, 1);
+  t.is(count, 2);
   const gelu = lowered.graph.nodes.filter((n) => n.opType === 'QuickGelu');
-  t.deepEqual(gelu.map((n) => [n.domain, n.inputs, n.outputs, n.attributes.find((a) => a.name === 'alpha')?.f]), [['com.microsoft', ['images'], ['silu'], 1]]);
-  t.is(opCount(lowered, 'Sigmoid'), 2);
+  t.deepEqual(
+    gelu.map((n) => [n.domain, n.inputs, n.outputs, n.attributes.find((a) => a.name === 'alpha')?.f]),
+    [
+      ['com.microsoft', ['x'], ['silu'], 1],
+      ['com.microsoft', ['x2'], ['silu_b'], 1],
+    ],
+  );
+  t.is(opCount(lowered, 'Sigmoid'), 2, "the Sigmoid read twice and the one times a weight stay");
   t.true(lowered.opsetImports.some((o) => o.domain === 'com.microsoft'));
   const image = Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i) * 9);
   const run = async (m: OnnxModel) => {

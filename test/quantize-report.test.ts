@@ -76,13 +76,14 @@ test('one histogram SVG per quantized activation, with its chosen range and ever
   t.is((html.match(/<svg class="hist"/g) ?? []).length, activations.length);
   t.is(data.tensors.length, activations.length);
   const byName = new Map(data.tensors.map((x) => [x.name, x]));
+  t.true(data.tensors.some((x) => x.sharedGrid !== null), 'the Q/DQ placement shares Concat grids');
   for (const tensor of data.tensors) {
     t.deepEqual(tensor.candidates.map((c) => c.method).sort(), ['entropy', 'minmax', 'percentile']);
     if (tensor.sharedGrid !== null) {
-      // A Concat's shared grid spans its members' ranges: this tensor's own chosen range among them.
-      const own = tensor.candidates.find((c) => c.method === tensor.method)!;
-      t.true(tensor.range.min <= own.range.min + 1e-9 && tensor.range.max >= own.range.max - 1e-9, `${tensor.name}: the shared grid spans its own range`);
-      t.true(tensor.sharedGrid.includes(tensor.name));
+      // A Concat's shared grid is its first member's (the Concat output's), scale and zero point included.
+      const leader = byName.get(tensor.alignedWith ?? tensor.name)!;
+      t.deepEqual([tensor.range, tensor.scale, tensor.zeroPoint], [leader.range, leader.scale, leader.zeroPoint], tensor.name);
+      t.true(tensor.sharedGrid.includes(tensor.name) && tensor.sharedGrid.includes(leader.name));
       t.true(html.includes('joined by a Concat'), 'the page says which tensors share a Concat grid');
     } else if (tensor.alignedWith !== null) {
       // An INT8 junction's tensor takes its partner's grid, not one of its own candidates.

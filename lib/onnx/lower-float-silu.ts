@@ -8,11 +8,25 @@
  * yolov8n's INT8 model showed the duplicated DQs (0.2 ms), and the Sigmoid and the Mul as two
  * float passes where FP32 runs one QuickGelu. Written here as QuickGelu reading the one DQ.
  * QuickGelu computes x * sigmoid(alpha * x): with alpha 1 it is the same function, on the same
- * logistic kernel. Runs after the INT8 SiLU lowerings, so only the SiLUs they left are rewritten.
+ * logistic kernel. Runs after the INT8 SiLU lowerings, so only the SiLUs they left are rewritten,
+ * and only where x is known to be float32 (ONNX Runtime's CPU QuickGelu takes nothing else): a
+ * DequantizeLinear with a float32 scale, or such a value times float32 constants (the equalization's
+ * restoring Mul).
  */
-import { indexGraph, nameAllocator, soleReader } from './graph-index';
-import type { OnnxModel, OnnxNode } from './model';
+import { indexGraph, nameAllocator, soleReader, type GraphIndex } from './graph-index';
+import { DataType, type OnnxModel, type OnnxNode } from './model';
 import { MICROSOFT_DOMAIN, withMicrosoftDomain } from './opset';
+
+/** Whether `tensor` is a float32 dequantized value, or one times float32 constants. */
+function dequantizedFloat(index: GraphIndex, tensor: string, depth = 0): boolean {
+  const producer = index.producer.get(tensor);
+  if (!producer || producer.domain !== '' || depth > 4) return false;
+  if (producer.opType === 'DequantizeLinear') return index.initializers.get(producer.inputs[1])?.dataType === DataType.FLOAT;
+  if (producer.opType !== 'Mul') return false;
+  const constant = producer.inputs.find((i) => index.initializers.has(i));
+  const other = producer.inputs.find((i) => i !== constant);
+  return constant !== undefined && other !== undefined && index.initializers.get(constant)!.dataType === DataType.FLOAT && dequantizedFloat(index, other, depth + 1);
+}
 
 export function lowerFloatSilu(model: OnnxModel): { model: OnnxModel; lowered: number } {
   const graph = model.graph;
@@ -26,7 +40,7 @@ export function lowerFloatSilu(model: OnnxModel): { model: OnnxModel; lowered: n
     const mul = soleReader(index, sigmoid.outputs[0]);
     if (!mul || mul.opType !== 'Mul' || mul.domain !== '' || mul.inputs.length !== 2) continue;
     const other = mul.inputs[0] === sigmoid.outputs[0] ? mul.inputs[1] : mul.inputs[0];
-    if (other !== x) continue;
+    if (other !== x || !dequantizedFloat(index, x)) continue;
     removed.add(sigmoid);
     replaced.set(mul, {
       name: unique(`${mul.name || mul.outputs[0]}_QuickGelu`),

@@ -31,8 +31,10 @@ const JUNCTIONS = new Set(['Concat', 'Add', 'MaxPool', 'Resize', 'Slice', 'Split
  * its output gets a grid of its own, which its Concat's shared grid then takes over.
  */
 const VALUE_MOVING = new Set(['MaxPool', 'Slice', 'Split']);
+/** Ops with one data input, the first; the rest (Resize's roi, scales and sizes, Slice's bounds) are not activations. */
+const ONE_DATA_INPUT = new Set([...VALUE_MOVING, 'Resize']);
 
-/** The activation input of a value-moving op (Slice's bounds are constants). */
+/** The data input of a one-data-input op. */
 function dataInput(node: OnnxNode): string {
   return node.inputs[0];
 }
@@ -81,7 +83,7 @@ export function addInt8Junctions(model: OnnxModel, placement: Placement): Placem
   for (const node of nodes) {
     if (node.domain !== '' || !JUNCTIONS.has(node.opType) || !feeds.get(node) || placement.head.has(key(node))) continue;
     const name = key(node);
-    const inputs = VALUE_MOVING.has(node.opType) ? [dataInput(node)] : node.inputs.filter((i) => i !== '');
+    const inputs = ONE_DATA_INPUT.has(node.opType) ? [dataInput(node)] : node.inputs.filter((i) => i !== '');
     for (const input of inputs) quantizeAll(input, `input of ${node.opType} ${name}`);
     // A Concat of tensors that all share one grid (YOLOX's Focus: four phases of the image) keeps
     // it: QLinearConcat then copies, and the Focus lowering can run SpaceToDepth on the 8-bit image.

@@ -53,7 +53,7 @@ export interface ActivationPlan {
   zeroPoint: number;
   /** The tensor whose grid this one shares (see ActivationSite.alignWith, and shared-grids.ts). */
   alignedWith?: string;
-  /** The tensors on one grid with this one, itself included, merged for a Concat (shared-grids.ts): its range is the union of theirs. */
+  /** The tensors on one grid with this one, itself included, merged for a Concat (shared-grids.ts): the Concat output's grid. */
   sharedGrid?: string[];
 }
 
@@ -218,7 +218,11 @@ export function buildPlan(
   }
   const shared = placement.sharedGrids?.length
     ? shareGrids(activations, placement.sharedGrids, mode, {
-        readBeyondJoins: (name) => byName.get(name)!.consumers.some((c) => !keepsGrid(c, name)),
+        // Two Concats reading one tensor may end on different grids: the second would requantize a clipped copy.
+        readBeyondJoins: (name) => {
+          const readers = byName.get(name)!.consumers;
+          return readers.some((c) => !keepsGrid(c, name)) || readers.filter((c) => byKey.get(c)?.opType === 'Concat').length > 1;
+        },
         error: (name, range) => collected.statistics.get(name)!.quantizationError(range, mode === 'int8-symmetric'),
       })
     : activations;

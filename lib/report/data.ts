@@ -47,7 +47,7 @@ export interface ReportTensor {
    * method and range it takes; null when its range was chosen from its own candidates.
    */
   alignedWith: string | null;
-  /** The tensors on one grid with it, merged for a Concat (itself included): its range spans theirs. Null when none. */
+  /** The tensors on one grid with it, merged for a Concat (itself included; the grid is the Concat output's). Null when none. */
   sharedGrid: string[] | null;
   /** Every method's range and estimated error on this tensor (the chosen one among them, unless aligned). */
   candidates: { method: RangeMethod; range: Range; error: number }[];

@@ -212,7 +212,7 @@ export function renderReportHtml(data: QuantizationReportData): string {
         .join('');
       return (
         `<div class="tcard" id="${anchor(t.name)}" data-tensor="${escapeHtml(t.name)}"><div class="name"><code>${escapeHtml(t.name)}</code> ${t.keptFloat ? '<span class="badge float">kept float</span>' : '<span class="badge int8">INT8</span>'}</div>` +
-        `<div class="meta">from <code>${escapeHtml(t.producer)}</code> · observed ${num(t.observed.min)} … ${num(t.observed.max)} · scale ${num(t.scale, 4)}, zero point ${t.zeroPoint}${t.alignedWith ? ` · shares the grid of <a href="#${anchor(t.alignedWith)}"><code>${escapeHtml(t.alignedWith)}</code></a>` : ''}${t.sharedGrid ? ` · one grid for ${t.sharedGrid.length} tensors joined by a Concat, spanning their ranges` : ''} · SQNR <span class="${sqnrClass(t.sqnrDb)}">${num(t.sqnrDb)} dB</span></div>` +
+        `<div class="meta">from <code>${escapeHtml(t.producer)}</code> · observed ${num(t.observed.min)} … ${num(t.observed.max)} · scale ${num(t.scale, 4)}, zero point ${t.zeroPoint}${t.alignedWith ? ` · shares the grid of <a href="#${anchor(t.alignedWith)}"><code>${escapeHtml(t.alignedWith)}</code></a>` : ''}${t.sharedGrid ? ` · one grid for ${t.sharedGrid.length} tensors joined by a Concat` : ''} · SQNR <span class="${sqnrClass(t.sqnrDb)}">${num(t.sqnrDb)} dB</span></div>` +
         histogramSvg(t) +
         `<table class="methods"><thead><tr><th>method</th><th class="num">range</th><th class="num">est. error</th></tr></thead><tbody>${rows}</tbody></table></div>`
       );

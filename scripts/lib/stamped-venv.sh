@@ -11,6 +11,10 @@
 
 # The sha256 of the files' contents, one after the other.
 stamp_hash() {
+  if (($# == 0)); then
+    echo "stamp_hash: no files to hash" >&2
+    return 1
+  fi
   cat "$@" | sha256sum | cut -d' ' -f1
 }
 
