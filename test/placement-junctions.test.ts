@@ -7,7 +7,7 @@
 import test from 'ava';
 import * as ort from 'onnxruntime-node';
 import { promises as fs } from 'node:fs';
-import { decodeModel, encodeModel, type OnnxModel } from '../lib/onnx/model';
+import { decodeModel, encodeModel, int64Tensor, type OnnxModel } from '../lib/onnx/model';
 import { lowerInt8Split } from '../lib/onnx/lower-int8-split';
 import { placeQuantization } from '../lib/quantize/placement';
 import { addInt8Junctions } from '../lib/quantize/placement-junctions';
@@ -19,6 +19,7 @@ import { decodeImage } from '../lib/image/decode';
 import { validateRawFrame } from '../lib/image/frame';
 import { listImages } from '../lib/util/files';
 import { coco, models } from './helpers/fixtures';
+import { buildModel, node, str, weights } from './helpers/onnx-graph';
 
 const load = async (file: string) => decodeModel(await fs.readFile(file));
 
@@ -116,4 +117,26 @@ test('yolov8n: the plan puts aligned tensors on their partner\'s grid, and ONNX 
     scale = Math.max(scale, Math.abs(a[i]));
   }
   t.true(diff <= 1e-4 * scale, `the 8-bit split is exact: ${diff} against ${scale}`);
+});
+
+test('a Resize between quantized convs quantizes its data input only, not computed sizes', (t) => {
+  // images -> Conv -> a -> Resize(a, sizes = Shape(a) * [1, 1, 2, 2]) -> Conv -> Conv (the head) -> output
+  const model = buildModel({
+    nodes: [
+      node('Conv', ['images', 'w1'], ['a']),
+      node('Shape', ['a'], ['a_shape']),
+      node('Mul', ['a_shape', 'factors'], ['sizes']),
+      node('Resize', ['a', '', '', 'sizes'], ['b'], [str('mode', 'nearest')]),
+      node('Conv', ['b', 'w2'], ['c']),
+      node('Conv', ['c', 'w3'], ['output']),
+    ],
+    initializers: [weights('w1', [4, 3, 1, 1]), weights('w2', [4, 4, 1, 1]), weights('w3', [4, 4, 1, 1]), int64Tensor('factors', [4], [1, 1, 2, 2])],
+    input: { name: 'images', dims: [1, 3, 8, 8] },
+    outputs: ['output'],
+  });
+  const placement = addInt8Junctions(model, placeQuantization(model));
+  const sites = new Set(placement.activations.map((a) => a.tensor));
+  t.true(sites.has('a') && sites.has('b'), 'the data in and out');
+  t.false(sites.has('sizes'), 'a computed sizes input is a shape, not an activation');
+  t.false(sites.has('a_shape'));
 });
