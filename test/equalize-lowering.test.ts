@@ -22,6 +22,7 @@ import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
 import { onnxRuntimeStatisticsSession } from '../lib/runtimes/onnxruntime/statistics-session';
 import type { PreprocessSpec } from '../lib/detect/types';
 import { coco, models } from './helpers/fixtures';
+import { maxRelativeDifference, meanRelativeDifference } from './helpers/differences';
 
 let spec: PreprocessSpec;
 let inputs: Float32Array[];
@@ -48,16 +49,6 @@ async function runOrt(bytes: Uint8Array, input: Float32Array, output?: string): 
   }
 }
 
-/** Largest |a - b| relative to the largest |a|, per output column group (boxes in pixels, scores 0..1). */
-function relativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(a[i]));
-  }
-  return diff / scale;
-}
 
 const calibrator = (limit: number) => calibratorFromFolder(coco.calibImages, { preprocess: spec, inputName: 'images', limit, shuffleSeed: 7 });
 
@@ -85,7 +76,7 @@ test('equalization rewrites Conv -> SiLU chains without changing the float model
   for (const input of inputs) {
     const a = await runOrt(encodeModel(model), input);
     const b = await runOrt(encodeModel(equalized), input);
-    t.true(relativeDifference(a, b) < 1e-4, `relative difference ${relativeDifference(a, b)}`);
+    t.true(maxRelativeDifference(a, b) < 1e-4, `relative difference ${maxRelativeDifference(a, b)}`);
   }
 });
 
@@ -114,7 +105,7 @@ test('float-output INT8 convs count as INT8 and ONNX Runtime runs them as ConvIn
   for (const input of inputs) {
     const a = await runOrt(withFirst(qdq), input, first);
     const b = await runOrt(withFirst(encodeModel(lowered.model)), input, first);
-    t.true(relativeDifference(a, b) < 1e-5, `first conv: relative difference ${relativeDifference(a, b)}`);
+    t.true(maxRelativeDifference(a, b) < 1e-5, `first conv: relative difference ${maxRelativeDifference(a, b)}`);
     const fa = await runOrt(qdq, input);
     const fb = await runOrt(encodeModel(lowered.model), input);
     const fp32 = await runOrt(await fs.readFile(models.yoloxNano), input);
@@ -124,15 +115,6 @@ test('float-output INT8 convs count as INT8 and ONNX Runtime runs them as ConvIn
   }
 });
 
-function meanRelativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += Math.abs(a[i] - b[i]);
-    scale += Math.abs(a[i]);
-  }
-  return diff / scale;
-}
 
 test('SiLUs between INT8 convs become QLinearSigmoid + QLinearMul for ONNX Runtime, close to the Q/DQ model', async (t) => {
   const result = await quantizeModel({ model: models.yoloxNano, calibrator: await calibrator(6), equalize: { frames: 4 } });

@@ -25,6 +25,7 @@ import { calibratorFromFolder } from '../lib/quantize/calibrator';
 import { quantizeModel } from '../lib/runtimes/onnxruntime/quantize';
 import type { PreprocessSpec } from '../lib/detect/types';
 import { coco, models } from './helpers/fixtures';
+import { maxRelativeDifference, meanRelativeDifference } from './helpers/differences';
 
 let spec: PreprocessSpec;
 let inputs: Float32Array[];
@@ -52,27 +53,6 @@ async function runOrt(bytes: Uint8Array, input: Float32Array): Promise<Float32Ar
   } finally {
     await session.release();
   }
-}
-
-/** Mean |a - b| over mean |a|: the outputs' average disagreement. */
-function meanRelativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += Math.abs(a[i] - b[i]);
-    scale += Math.abs(a[i]);
-  }
-  return diff / scale;
-}
-
-function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(a[i]));
-  }
-  return diff / scale;
 }
 
 async function yolov8Spec(): Promise<PreprocessSpec> {

@@ -14,9 +14,9 @@
  * Ops that only move values (MaxPool, Slice, Split) keep their input's scale and zero point
  * on their outputs (`alignWith`): the same grid in and out is what lets the runtime drop the pair
  * and run the op on integers; an Add gets its own range (QLinearAdd rescales each input), and a
- * Concat's inputs join its output's grid where that costs them little resolution (`sharedGrids`,
- * shared-grids.ts: QLinearConcat then copies instead of requantizing). The detection head, where
- * no quantized conv follows, stays float.
+ * Concat's inputs join its output's grid where that costs their other readers nothing
+ * (`sharedGrids`, shared-grids.ts: QLinearConcat then copies instead of requantizing). The
+ * detection head, where no quantized conv follows, stays float.
  */
 import { indexGraph, isConstant } from '../onnx/graph-index';
 import type { OnnxModel, OnnxNode } from '../onnx/model';
