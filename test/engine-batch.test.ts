@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { int64Tensor } from '../lib/onnx/model';
 import { convertToOpenVinoIr } from '../lib/runtimes/openvino/convert';
 import { buildModelBytes, node } from './helpers/onnx-graph';
-import { createEngine } from '../lib/engine';
+import { createEngine, type Engine, type EngineOptions } from '../lib/engine';
 import { listImages } from '../lib/util/files';
 import { Int8DetectError } from '../lib/util/errors';
 import type { Detection } from '../lib/detect/types';
@@ -86,18 +86,34 @@ test('bad batch options and arguments are refused with a clear error', async (t)
   }
 });
 
-ovTest('openvino: detectBatch on the ONNX model with batch 3', async (t) => {
-  const files = (await listImages(coco.evalImages)).slice(0, 3);
-  const single = await createEngine({ model: models.yoloxNano, backend: 'openvino' });
-  const batched = await createEngine({ model: models.yoloxNano, backend: 'openvino', batch: 3 });
+/**
+ * Opens the model as `options` says, once with batch 1 and once with `batch`, and checks that
+ * detectBatch(files) gives, frame by frame, what detect() gives; `inspect` adds its own checks.
+ */
+async function assertBatchAsSingle(
+  t: import('ava').ExecutionContext,
+  options: EngineOptions,
+  batch: number,
+  files: string[],
+  what: string,
+  inspect?: (batched: Engine, expected: Detection[][]) => void,
+): Promise<void> {
+  const single = await createEngine(options);
+  const batched = await createEngine({ ...options, batch });
   try {
     const expected = await Promise.all(files.map((f) => single.detect(f)));
+    inspect?.(batched, expected);
     const got = await batched.detectBatch(files);
-    got.forEach((d, i) => assertSame(t, d, expected[i], `frame ${i}`));
+    got.forEach((d, i) => assertSame(t, d, expected[i], `${what} frame ${i}`));
   } finally {
     await single.dispose();
     await batched.dispose();
   }
+}
+
+ovTest('openvino: detectBatch on the ONNX model with batch 3', async (t) => {
+  const files = (await listImages(coco.evalImages)).slice(0, 3);
+  await assertBatchAsSingle(t, { model: models.yoloxNano, backend: 'openvino' }, 3, files, 'yolox_nano');
 });
 
 ovTest('openvino: an IR (batch 1 as converted) runs detectBatch with batch 3, the constant-batch Reshapes of the head freed', async (t) => {
@@ -111,19 +127,10 @@ ovTest('openvino: an IR (batch 1 as converted) runs detectBatch with batch 3, th
     await convertToOpenVinoIr(model, xml);
     const files = (await listImages(coco.evalImages)).slice(0, 3);
     // f32: BF16 (the default on a BF16 CPU) may round a batch differently from a single frame.
-    const openvinoOptions = { inferencePrecision: 'f32' as const };
-    const single = await createEngine({ model: xml, backend: 'openvino', openvino: openvinoOptions });
-    const batched = await createEngine({ model: xml, backend: 'openvino', batch: 3, openvino: openvinoOptions });
-    try {
+    await assertBatchAsSingle(t, { model: xml, backend: 'openvino', openvino: { inferencePrecision: 'f32' } }, 3, files, name, (batched, expected) => {
       t.is(batched.info.batch, 3);
-      const expected = await Promise.all(files.map((f) => single.detect(f)));
       t.true(expected.flat().length > 5, `${name}: ${expected.flat().length} detections`);
-      const got = await batched.detectBatch(files);
-      got.forEach((d, i) => assertSame(t, d, expected[i], `${name} frame ${i}`));
-    } finally {
-      await single.dispose();
-      await batched.dispose();
-    }
+    });
   }
 });
 

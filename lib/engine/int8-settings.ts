@@ -7,7 +7,7 @@ import type { FrameInput } from '../image/frame';
 import type { BiasCorrectionMode } from '../quantize/bias-correction';
 import type { QuantizeProgress } from '../quantize/pipeline';
 import type { IgnoredScope } from '../quantize/placement';
-import { DEFAULT_MAX_DROP } from '../quantize/mixed-precision';
+import { checkMinInt8Fraction, DEFAULT_MAX_DROP, DEFAULT_MIN_INT8_FRACTION } from '../quantize/mixed-precision';
 import { checkPlanOptions, type MethodChoice } from '../quantize/plan';
 import type { ActivationMode } from '../quantize/qparams';
 import { checkBiasCorrection } from '../quantize/steps';
@@ -110,11 +110,9 @@ export function resolveInt8Settings(options: Int8EngineOptions): ResolvedInt8Set
   if (typeof maxDrop !== 'number' || !(maxDrop >= 0)) throw invalidArgument('a number >= 0', 'options.maxDrop', maxDrop);
   if (q.search !== undefined && typeof q.search !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.search', q.search);
   if (q.decideBy !== undefined && q.decideBy !== 'upper' && q.decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.quantization.decideBy', q.decideBy);
-  if (q.minInt8Fraction !== undefined && (typeof q.minInt8Fraction !== 'number' || !(q.minInt8Fraction >= 0 && q.minInt8Fraction <= 1))) {
-    throw invalidArgument('a number from 0 to 1', 'options.quantization.minInt8Fraction', q.minInt8Fraction);
-  }
+  const minInt8Fraction = checkMinInt8Fraction(q.minInt8Fraction ?? DEFAULT_MIN_INT8_FRACTION, 'options.quantization.minInt8Fraction');
   if (q.speed !== undefined && typeof q.speed !== 'boolean') throw invalidArgument('a boolean', 'options.quantization.speed', q.speed);
-  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true, decideBy: q.decideBy ?? 'estimate', minInt8Fraction: q.minInt8Fraction ?? 0.9, speed: q.speed };
+  return { ...plan, biasCorrection, maxDrop, search: q.search ?? true, decideBy: q.decideBy ?? 'estimate', minInt8Fraction, speed: q.speed };
 }
 
 /** An ignored scope as plain data: regular expressions by source and flags. */

@@ -14,7 +14,7 @@
  * order, so the rewrite is made only where Reshapes alone read the result. Anything else is left
  * as it is.
  */
-import { defaultOpset, floatTensor, intAttribute, intsAttribute, tensorFloats, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
+import { DataType, defaultOpset, floatTensor, intAttribute, intsAttribute, tensorFloats, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 import { indexGraph, nameAllocator, soleReader } from './graph-index';
 
 export interface DflSoftmaxLowering {
@@ -23,8 +23,6 @@ export interface DflSoftmaxLowering {
   lowered: string[];
 }
 
-const FLOAT = 1;
-
 function sameInts(a: readonly number[] | undefined, b: readonly number[]): boolean {
   return !!a && a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -32,7 +30,7 @@ function sameInts(a: readonly number[] | undefined, b: readonly number[]): boole
 /** A 1x1 Conv with one output channel, no bias and no padding, stride or dilation: a weighted sum over channels. */
 function isChannelSum(conv: OnnxNode, weight: OnnxTensor | undefined): weight is OnnxTensor {
   if (conv.opType !== 'Conv' || conv.domain !== '' || conv.inputs.length !== 2 || !weight) return false;
-  if (weight.dataType !== FLOAT || weight.dims.length !== 4 || weight.dims[0] !== 1 || weight.dims[2] !== 1 || weight.dims[3] !== 1) return false;
+  if (weight.dataType !== DataType.FLOAT || weight.dims.length !== 4 || weight.dims[0] !== 1 || weight.dims[2] !== 1 || weight.dims[3] !== 1) return false;
   if (intAttribute(conv, 'group', 1) !== 1) return false;
   const ones = (name: string) => {
     const v = intsAttribute(conv, name);

@@ -20,7 +20,6 @@ import { indexGraph, nameAllocator } from './graph-index';
 import { MICROSOFT_DOMAIN, withMicrosoftDomain } from './opset';
 import { DataType, floatTensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
-
 function perTensorUint8(index: ReturnType<typeof indexGraph>, node: OnnxNode): boolean {
   const scale = index.initializers.get(node.inputs[1]);
   const zero = node.inputs[2] ? index.initializers.get(node.inputs[2]) : undefined;

@@ -168,6 +168,12 @@ export const DEFAULT_MAX_DROP = 0.01;
 /** The share of multiply-accumulates the search keeps in INT8 at least, unless told otherwise. */
 export const DEFAULT_MIN_INT8_FRACTION = 0.9;
 
+/** `value` as a share of multiply-accumulates to keep in INT8: a number from 0 to 1, else an ERR_ARGUMENT naming `name`. */
+export function checkMinInt8Fraction(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw invalidArgument('a number from 0 to 1', name, value);
+  return value;
+}
+
 export function estimatedDrop(agreementAp50: number, floorAp50: number, referenceMap = REFERENCE_MAP): number {
   return (referenceMap * Math.max(0, floorAp50 - agreementAp50)) / Math.max(floorAp50, 1e-9);
 }
@@ -254,8 +260,7 @@ export function floatOrder(
 export async function searchMixedPrecision(options: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
   const started = Date.now();
   const maxDrop = options.maxDrop ?? DEFAULT_MAX_DROP;
-  const minInt8 = options.minInt8Fraction ?? DEFAULT_MIN_INT8_FRACTION;
-  if (typeof minInt8 !== 'number' || !(minInt8 >= 0 && minInt8 <= 1)) throw invalidArgument('a number from 0 to 1', 'options.minInt8Fraction', minInt8);
+  const minInt8 = checkMinInt8Fraction(options.minInt8Fraction ?? DEFAULT_MIN_INT8_FRACTION, 'options.minInt8Fraction');
   const decideBy = options.decideBy ?? 'estimate';
   if (decideBy !== 'upper' && decideBy !== 'estimate') throw invalidArgument("'upper' or 'estimate'", 'options.decideBy', decideBy);
   const { heldBack, plan, emitter, open } = options;
