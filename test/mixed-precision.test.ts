@@ -27,6 +27,22 @@ test('agreement: identical detections agree fully, missing ones do not, and low-
   t.throws(() => agreementMetrics(reference, [[]], frames, 3), { message: /2 frames/ });
 });
 
+test('agreement: a candidate detection on an object FP32 is unsure of is neither a hit nor a false alarm, one on nothing FP32 saw is a false alarm', (t) => {
+  const frames = [{ width: 300, height: 300 }];
+  const confident = box(10, 10, 0, 0.9);
+  // The candidate finds the confident object, and ranks a second object above it.
+  const candidate = [[box(150, 150, 0, 0.95), { ...confident, score: 0.5 }]];
+  const withSecond = (score: number) => [[confident, box(150, 150, 0, score)]];
+  t.true(Math.abs(agreementMetrics(withSecond(0.2), candidate, frames, 1).AP50 - 1) < 1e-9, 'FP32 scored it 0.2: an ignore region');
+  const falseAlarm = agreementMetrics(withSecond(0.05), candidate, frames, 1).AP50;
+  t.true(falseAlarm < 0.9, `FP32 scored it 0.05, below the uncertain band: ${falseAlarm}`);
+  const off = agreementMetrics(withSecond(0.2), candidate, frames, 1, { uncertainThreshold: 0 }).AP50;
+  t.true(Math.abs(off - falseAlarm) < 1e-9, `uncertainThreshold 0: no ignore regions (${off})`);
+  // A region ignores only its own class.
+  const otherClass = [[box(150, 150, 0, 0.95), { ...confident, score: 0.5 }]];
+  t.true(agreementMetrics([[confident, box(150, 150, 1, 0.2)]], otherClass, frames, 2).AP50 < 0.9);
+});
+
 test('the estimated drop counts only disagreement beyond FP32\'s own one-pixel floor', (t) => {
   t.is(estimatedDrop(0.97, 0.96), 0);
   t.is(estimatedDrop(0.96, 0.96), 0);

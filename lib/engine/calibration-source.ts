@@ -5,11 +5,11 @@
  */
 import type { PreprocessSpec } from '../detect/types';
 import type { FrameInput } from '../image/frame';
-import { calibratorFromAsyncFrames, calibratorFromFolder, calibratorFromFrames, fingerprintFrames, type FrameCalibrator } from '../quantize/calibrator';
+import { calibratorFromAsyncFrames, calibratorFromFolder, calibratorFromFrames, DEFAULT_HELD_BACK_FRAMES, fingerprintFrames, type FrameCalibrator } from '../quantize/calibrator';
 import type { Calibrator } from '../quantize/types';
 import { Int8DetectError, invalidArgument } from '../util/errors';
 import { sha256 } from '../util/hash';
-import { DEFAULT_HELD_BACK_FRAMES, type Int8CalibrationSource, type Int8QuantizationSettings } from './int8-settings';
+import type { Int8CalibrationSource, Int8QuantizationSettings } from './int8-settings';
 
 export interface ResolvedCalibration {
   calibrator: Calibrator;

@@ -34,7 +34,7 @@ export interface Int8QuantizationSettings {
   biasCorrection?: BiasCorrectionMode;
   /**
    * Frames for the label-free check: how many to hold back from the calibration frames (default
-   * 32, at most a quarter), or the frames themselves (then every calibration frame calibrates).
+   * 64, at most a quarter), or the frames themselves (then every calibration frame calibrates).
    */
   heldBack?: number | readonly FrameInput[];
   /** false: check, but keep every activation in INT8 (no mixed-precision search). Default true. */
@@ -80,8 +80,6 @@ export interface ResolvedInt8Settings {
   /** undefined: the quantizer's default. */
   speed: boolean | undefined;
 }
-
-export const DEFAULT_HELD_BACK_FRAMES = 32;
 
 const QUANTIZATION_SETTING_KEYS = optionKeys<Int8QuantizationSettings>({
   method: true,

@@ -14,7 +14,20 @@ export interface AgreementOptions {
    * usual deployment threshold): confident FP32 objects are what INT8 must keep finding.
    */
   pseudoLabelThreshold?: number;
+  /**
+   * Reference detections scoring at least this but below the pseudo-label threshold (default
+   * 0.1) are objects FP32 itself is unsure of: they become ignore regions (COCO's iscrowd), where
+   * a candidate detection counts neither as a hit nor as a false alarm. Without them, INT8 lifting
+   * an object FP32 scored 0.24 to 0.26 is a confident false alarm, and on a few dozen frames a
+   * handful of such threshold crossings, as likely right as wrong, decide the check
+   * (docs/quantization.md, "How far to trust the check"). 0 turns the regions off.
+   */
+  uncertainThreshold?: number;
 }
+
+/** The defaults of AgreementOptions: FP32's confident objects, and those it is unsure of. */
+export const PSEUDO_LABEL_THRESHOLD = 0.25;
+export const UNCERTAIN_THRESHOLD = 0.1;
 
 export interface FrameSize {
   width: number;
@@ -36,7 +49,8 @@ export function agreementMetrics(
   if (reference.length !== candidate.length || reference.length !== frames.length) {
     throw invalidArgument(`${frames.length} frames of detections for both models`, 'agreementMetrics(reference, candidate)', candidate);
   }
-  const threshold = options.pseudoLabelThreshold ?? 0.25;
+  const threshold = options.pseudoLabelThreshold ?? PSEUDO_LABEL_THRESHOLD;
+  const uncertain = options.uncertainThreshold ?? UNCERTAIN_THRESHOLD;
   const categories = Array.from({ length: numClasses }, (_, c) => ({ id: c + 1, name: String(c) }));
   const categoryIds = categories.map((c) => c.id);
   const dataset: CocoDataset = { images: [], annotations: [], categories };
@@ -46,7 +60,8 @@ export function agreementMetrics(
     const imageId = i + 1;
     dataset.images.push({ id: imageId, file_name: String(imageId), width: frame.width, height: frame.height });
     for (const d of reference[i]) {
-      if (d.score < threshold) continue;
+      const confident = d.score >= threshold;
+      if (!confident && !(uncertain > 0 && d.score >= uncertain)) continue;
       const w = d.box.x2 - d.box.x1;
       const h = d.box.y2 - d.box.y1;
       dataset.annotations.push({
@@ -55,7 +70,7 @@ export function agreementMetrics(
         category_id: d.classId + 1,
         bbox: [d.box.x1, d.box.y1, w, h],
         area: w * h,
-        iscrowd: 0,
+        iscrowd: confident ? 0 : 1,
       });
     }
     detections.push(...toCocoDetections(imageId, candidate[i], categoryIds));

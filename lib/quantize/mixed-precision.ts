@@ -21,6 +21,7 @@ import {
   type OpenCandidate,
 } from './candidate';
 import type { QuantizationPlan } from './plan';
+import { seededRandom } from '../util/random';
 
 export interface TensorSensitivity {
   name: string;
@@ -198,14 +199,7 @@ export function bootstrapDropInterval(
   numClasses: number,
   rounds = 200,
 ): [number, number] {
-  let state = 0x2545f491;
-  const next = () => {
-    // xorshift32: deterministic and good enough to pick frame indices.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
+  const next = seededRandom(0x2545f491);
   const n = frames.length;
   const drops: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -221,7 +215,7 @@ export function bootstrapDropInterval(
 }
 
 /** The frame without its first row and column: the same pixels, one to the left and one up. */
-function shiftFrame(frame: RawFrame): RawFrame {
+export function shiftFrame(frame: RawFrame): RawFrame {
   const v = validateRawFrame(frame);
   if (v.format === 'nv12' || v.format === 'i420') {
     throw new Int8DetectError('ERR_ARGUMENT', 'Held-back frames for the mixed-precision search must be packed RGB/BGR/RGBA/BGRA/GRAY frames');

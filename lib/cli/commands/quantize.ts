@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { resolveModelProfile } from '../../detect/profile';
 import { cpuInfo } from '../../hardware/cpu';
 import { readModelInfo } from '../../onnx/model-info';
-import { abortError, calibratorFromFrames, splitHeldBack } from '../../quantize/calibrator';
+import { abortError, calibratorFromFrames, DEFAULT_HELD_BACK_FRAMES, splitHeldBack } from '../../quantize/calibrator';
 import { emitTensorRtCalibrationCache } from '../../quantize/emitters/tensorrt-cache';
 import { DEFAULT_MAX_DROP, DEFAULT_MIN_INT8_FRACTION } from '../../quantize/mixed-precision';
 import { emitPlanJson, type MethodChoice } from '../../quantize/plan';
@@ -45,8 +45,9 @@ FakeQuantize where OpenVINO fuses it (NNCF's placement and presets, statistics f
 The detection head stays in float.
 
 Then the label-free check: the INT8 and FP32 models run on calibration images held back from
-calibration, and INT8's detections are scored against FP32's (agreement AP50, beside FP32's own
-agreement with itself under a one-pixel shift). Where the estimated mAP drop exceeds --max-drop,
+calibration, and INT8's detections are scored against FP32's confident ones (agreement AP50,
+beside FP32's own agreement with itself under a one-pixel shift; boxes FP32 is unsure of are
+neither hits nor false alarms). Where the estimated mAP drop exceeds --max-drop,
 the activations are ranked by how far each alone moves the outputs, and the fewest most
 sensitive ones stay in float. Prints the agreement, what stayed in float, and the share of
 multiply-accumulates that run in INT8.
@@ -81,7 +82,7 @@ Options:
       --no-equalize        skip the channel equalization of Conv -> SiLU chains before calibration
       --bias-correction M  fast bias correction of the quantized convs: none (default for onnxruntime),
                            weights or all (default for openvino: the activations' rounding too)
-      --held-back N        calibration images held back for the check (default 32, at most a quarter)
+      --held-back N        calibration images held back for the check (default ${DEFAULT_HELD_BACK_FRAMES}, at most a quarter)
       --report FILE        also write one self-contained HTML page (Q/DQ models): histograms and chosen ranges,
                            per-layer FP32-vs-INT8 error (SQNR, cosine), what stayed in float and why, the check, latency
       --eval-images DIR    labelled images: FP32 and INT8 mAP side by side (Q/DQ models; printed, and in the report)
@@ -144,7 +145,7 @@ ${EXIT_CODES_HELP}`;
     const artefact = backend.quantizer!.artefact;
     const maxDrop = parseNumber(values['max-drop'], '--max-drop', { min: 0, max: 1 }) ?? DEFAULT_MAX_DROP;
     const minInt8 = parseNumber(values['min-int8'], '--min-int8', { min: 0, max: 1 });
-    const heldBackWanted = parseNumber(values['held-back'], '--held-back', { integer: true, min: 1 }) ?? 32;
+    const heldBackWanted = parseNumber(values['held-back'], '--held-back', { integer: true, min: 1 }) ?? DEFAULT_HELD_BACK_FRAMES;
     const modelPath = requireString(values.model, '--model');
     const calib = requireString(values.calib, '--calib');
     const out = requireString(values.out, '--out');
