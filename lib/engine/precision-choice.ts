@@ -13,7 +13,7 @@ import { preprocessFrame, tensorSize } from '../detect/preprocess';
 import type { PreprocessSpec } from '../detect/types';
 import { validateRawFrame } from '../image/frame';
 import { abortError } from '../quantize/calibrator';
-import type { BackendDescriptor, BackendProbe, Precision } from '../runtimes/backend';
+import type { BackendProbe, Precision } from '../runtimes/backend';
 import { onnxModelSource, openSessionWithProfile, readModelFor, type DetectorSettings, type ModelSource } from '../runtimes/open-detector';
 import { lookupRecord, storeRecord, type ArtefactKind } from '../util/artefact-cache';
 import { canonicalJson, sha256 } from '../util/hash';

@@ -1,5 +1,5 @@
 /** Who produces and who consumes each tensor of a graph: the lookups every graph analysis needs. */
-import type { OnnxGraph, OnnxNode, OnnxTensor } from './model';
+import { DataType, tensorFloats, type OnnxGraph, type OnnxNode, type OnnxTensor } from './model';
 
 export interface GraphIndex {
   /** The node that writes each tensor (graph inputs and initializers have none). */
@@ -53,6 +53,16 @@ export function nodesByKey(index: GraphIndex): Map<string, OnnxNode> {
 export function soleReader(index: GraphIndex, tensor: string): OnnxNode | undefined {
   const readers = index.consumers.get(tensor) ?? [];
   return readers.length === 1 && !index.graphOutputs.has(tensor) ? readers[0] : undefined;
+}
+
+/**
+ * A QuantizeLinear or DequantizeLinear with one float scale and one UINT8 zero point, both
+ * initializers: the per-tensor u8 activation grid ONNX Runtime's QLinear kernels take.
+ */
+export function hasPerTensorUint8Grid(index: GraphIndex, node: OnnxNode): boolean {
+  const scale = index.initializers.get(node.inputs[1]);
+  const zero = node.inputs[2] ? index.initializers.get(node.inputs[2]) : undefined;
+  return !!scale && scale.dataType === DataType.FLOAT && tensorFloats(scale).length === 1 && !!zero && zero.dataType === DataType.UINT8 && zero.raw?.length === 1;
 }
 
 /** A tensor whose value is fixed in the file: an initializer, or the output of a Constant node. */

@@ -30,7 +30,7 @@
  * constant [1, C, 1, 1] tensors, and whose intermediate tensors have no other readers are lowered;
  * everything else is left to ONNX Runtime as it is.
  */
-import { indexGraph, nameAllocator, soleReader, type GraphIndex } from './graph-index';
+import { hasPerTensorUint8Grid, indexGraph, nameAllocator, soleReader, type GraphIndex } from './graph-index';
 import { MICROSOFT_DOMAIN, withMicrosoftDomain } from './opset';
 import { DataType, floatTensor, int8Tensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
@@ -42,12 +42,6 @@ export interface EqualizedSiluLowering {
   model: OnnxModel;
   /** Keys (the restoring Mul's name) of the chains lowered, with whether a factor pass follows. */
   lowered: { chain: string; rescaled: boolean }[];
-}
-
-function perTensorUint8(index: GraphIndex, node: OnnxNode): boolean {
-  const scale = index.initializers.get(node.inputs[1]);
-  const zero = node.inputs[2] ? index.initializers.get(node.inputs[2]) : undefined;
-  return !!scale && scale.dataType === DataType.FLOAT && scale.raw?.length === 4 && !!zero && zero.dataType === DataType.UINT8 && zero.raw?.length === 1;
 }
 
 /** A constant per-channel factor [1, C, 1, 1] (or [C, 1, 1]) of float values, as a Float32Array. */
@@ -108,7 +102,7 @@ export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
     if (restore.opType !== 'Mul' || restore.domain !== '') continue;
     const dq = index.producer.get(restore.inputs[0]);
     const s1 = channelFactors(index, restore.inputs[1]);
-    if (!dq || !s1 || dq.opType !== 'DequantizeLinear' || !perTensorUint8(index, dq) || soleReader(index, dq.outputs[0]) !== restore) continue;
+    if (!dq || !s1 || dq.opType !== 'DequantizeLinear' || !hasPerTensorUint8Grid(index, dq) || soleReader(index, dq.outputs[0]) !== restore) continue;
     const x = restore.outputs[0];
     const readers = index.consumers.get(x) ?? [];
     const sigmoid = readers.find((n) => n.opType === 'Sigmoid' && n.domain === '');
@@ -131,7 +125,7 @@ export function lowerEqualizedSilu(model: OnnxModel): EqualizedSiluLowering {
       next = productReaders.find((n) => n.opType === 'QuantizeLinear' && n.domain === '');
       floatReaders = productReaders.filter((n) => n !== next);
     }
-    if (!next || next.opType !== 'QuantizeLinear' || next.domain !== '' || !perTensorUint8(index, next)) continue;
+    if (!next || next.opType !== 'QuantizeLinear' || next.domain !== '' || !hasPerTensorUint8Grid(index, next)) continue;
     const q = next;
     const key = restore.name || x;
     const c = constants();

@@ -16,15 +16,9 @@
  * DequantizeLinear and whose product is quantized by a per-tensor UINT8 QuantizeLinear is
  * rewritten; the channel-equalized SiLUs (a Mul restores each channel first) stay in float.
  */
-import { indexGraph, nameAllocator } from './graph-index';
+import { hasPerTensorUint8Grid, indexGraph, nameAllocator } from './graph-index';
 import { MICROSOFT_DOMAIN, withMicrosoftDomain } from './opset';
-import { DataType, floatTensor, tensorFloats, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
-
-function perTensorUint8(index: ReturnType<typeof indexGraph>, node: OnnxNode): boolean {
-  const scale = index.initializers.get(node.inputs[1]);
-  const zero = node.inputs[2] ? index.initializers.get(node.inputs[2]) : undefined;
-  return !!scale && scale.dataType === DataType.FLOAT && tensorFloats(scale).length === 1 && !!zero && zero.dataType === DataType.UINT8 && zero.raw?.length === 1;
-}
+import { floatTensor, uint8Tensor, type OnnxModel, type OnnxNode, type OnnxTensor } from './model';
 
 export function lowerInt8Silu(model: OnnxModel): { model: OnnxModel; lowered: number } {
   const graph = model.graph;
@@ -39,13 +33,13 @@ export function lowerInt8Silu(model: OnnxModel): { model: OnnxModel; lowered: nu
   for (const sigmoid of graph.nodes) {
     if (sigmoid.opType !== 'Sigmoid' || sigmoid.domain !== '') continue;
     const dq = index.producer.get(sigmoid.inputs[0]);
-    if (!dq || dq.opType !== 'DequantizeLinear' || !perTensorUint8(index, dq) || dq.attributes.some((a) => a.name === 'axis' && a.i !== 1)) continue;
+    if (!dq || dq.opType !== 'DequantizeLinear' || !hasPerTensorUint8Grid(index, dq) || dq.attributes.some((a) => a.name === 'axis' && a.i !== 1)) continue;
     const sigReaders = index.consumers.get(sigmoid.outputs[0]) ?? [];
     if (sigReaders.length !== 1) continue;
     const mul = sigReaders[0];
     if (mul.opType !== 'Mul' || mul.domain !== '' || !mul.inputs.includes(dq.outputs[0]) || index.graphOutputs.has(mul.outputs[0])) continue;
     const productReaders = index.consumers.get(mul.outputs[0]) ?? [];
-    const q = productReaders.find((n) => n.opType === 'QuantizeLinear' && n.domain === '' && perTensorUint8(index, n) && !index.graphOutputs.has(n.outputs[0]));
+    const q = productReaders.find((n) => n.opType === 'QuantizeLinear' && n.domain === '' && hasPerTensorUint8Grid(index, n) && !index.graphOutputs.has(n.outputs[0]));
     if (!q) continue;
     // The float readers of the product will read the quantized product back through a DQ.
     const others = productReaders.filter((n) => n !== q);
