@@ -8,6 +8,8 @@
 //     --frames DIR [--eval-images DIR --annotations instances.json] [--size 32,64] [--sets 150] \
 //     [--max-drop 0.01] [--backend onnxruntime]
 // The pool is the --frames images plus the --eval-images ones; the true drop needs --annotations.
+// Each size draws its sets from the same seed, so the 32-frame sets are the heads of the 64-frame
+// ones: the rows compare sizes and scorings on the same draws, not independent samples.
 'use strict';
 const { promises: fs } = require('node:fs');
 const path = require('node:path');
@@ -44,6 +46,15 @@ if (!values.model || !values.int8 || !values.frames) {
 const sizes = values.size.split(',').map(Number);
 const sets = Number(values.sets);
 const maxDrop = Number(values['max-drop']);
+if (!sizes.every((n) => Number.isInteger(n) && n >= 1)) usage(`--size takes positive integers separated by commas, not ${values.size}`);
+if (!Number.isInteger(sets) || sets < 1) usage(`--sets takes a positive integer, not ${values.sets}`);
+if (!(maxDrop >= 0 && maxDrop <= 1)) usage(`--max-drop takes a number from 0 to 1, not ${values['max-drop']}`);
+if (values.annotations && !values['eval-images']) usage('--annotations needs --eval-images (the folder its file_name entries are in)');
+
+function usage(message) {
+  console.error(message);
+  process.exit(2);
+}
 
 /** Every frame of the pool, decoded once, and the labelled ones' COCO image ids. */
 async function loadPool() {
@@ -110,8 +121,13 @@ async function main() {
     const drop = fp32Map === undefined ? '' : `true drop ${((fp32Map - trueMap(candidate.detections, frames, dataset)) * 100).toFixed(2)} points`;
     console.log(`\n${path.basename(model)}: ${drop}`);
     for (const size of sizes) {
+      if (size >= frames.length) {
+        // Every set would be the whole pool: one estimate, no rate.
+        console.log(`  ${size} frames: the pool has only ${frames.length}, skipped`);
+        continue;
+      }
       for (const [name, options] of Object.entries(scorings)) {
-        const estimates = randomSets(frames.length, Math.min(size, frames.length), sets)
+        const estimates = randomSets(frames.length, size, sets)
           .map((set) => {
             const take = (list) => set.map((i) => list[i]);
             const agreement = agreementMetrics(take(reference.detections), take(candidate.detections), take(boxes), reference.labels, options).AP50;

@@ -4,6 +4,7 @@
  */
 import type { DetectorFamily, PreprocessSpec } from '../detect/types';
 import type { FrameInput } from '../image/frame';
+import { PSEUDO_LABEL_THRESHOLD, UNCERTAIN_THRESHOLD } from '../quantize/agreement';
 import type { BiasCorrectionMode } from '../quantize/bias-correction';
 import type { QuantizeProgress } from '../quantize/pipeline';
 import type { IgnoredScope } from '../quantize/placement';
@@ -154,6 +155,9 @@ export function int8CacheKey(parts: {
       decideBy: settings.decideBy,
       minInt8Fraction: settings.minInt8Fraction,
       speed: settings.speed ?? 'default',
+      // How the check scores INT8 against FP32: a change to it can change what the search keeps
+      // in float, so an artefact checked under another rule is not reused.
+      checkScoring: { pseudoLabels: PSEUDO_LABEL_THRESHOLD, ignoreRegionsFrom: UNCERTAIN_THRESHOLD },
     },
     detector: { family: parts.family, preprocess: parts.preprocess, classes: parts.classes },
   };

@@ -27,6 +27,7 @@ export { scaleAndZeroPoint, fakeQuantize } from '../quantize/qparams';
 export type { ActivationMode } from '../quantize/qparams';
 export { perChannelScales, quantizePerChannel } from '../quantize/weights';
 export { agreementMetrics } from '../quantize/agreement';
+export type { AgreementOptions } from '../quantize/agreement';
 export { searchMixedPrecision, estimatedDrop } from '../quantize/mixed-precision';
 export type { MixedPrecisionOptions, MixedPrecisionResult, TensorSensitivity, LabelFreeCheckSummary } from '../quantize/mixed-precision';
 export type { BiasCorrectionMode } from '../quantize/bias-correction';
