@@ -66,6 +66,16 @@ child.on('close', (code, signal) => {
       ? 'a test timed out (ava reports no activity for longer than its timeout), and its TAP reporter crashed on it'
       : `ava ended (${signal ?? `exit code ${code}`}) before its summary`;
     process.stdout.write(`\nrun-tests: ${reason}; the counts below are those of the test lines printed before that.\n`);
+  } else if (code !== 0 && counts.fail === 0) {
+    // ava fails a run for more than failed tests, and its TAP reporter prints nothing for some of
+    // them: its inactivity timeout firing while no test is pending (a test file's process that
+    // did not exit after its last test: a handle left open) is one. Say how it ended, and what it
+    // last wrote to stderr, so the log names it.
+    process.stdout.write(
+      `\nrun-tests: ava ended with ${signal ?? `exit code ${code}`} although no test line failed ` +
+        `(without a stderr message below: a test file's process outlived its tests, a handle left open, until ava's timeout); ` +
+        `the last of its stderr:\n${stderrTail.slice(-1500)}\n`,
+    );
   }
   process.stdout.write(`\n${counts.pass} passed, ${failed} failed, ${counts.skip} skipped\n`);
   process.exit(code ?? 1);
