@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { cliPath, runCli } from './helpers/cli';
 import { coco, models } from './helpers/fixtures';
 import { childPids, processRunning } from './helpers/serve';
-import { delay, freePort, makeTestMedia, startRtspServer, type RtspServer } from './helpers/video';
+import { deadline, delay, freePort, makeTestMedia, startRtspServer, type RtspServer } from './helpers/video';
 
 const TOKEN = 'shutdown-test-token-51e0';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -140,7 +140,7 @@ test('SIGTERM under load: requests in flight get their answer, streams and decod
     // a longer margin (500 ms once) can leave nothing to count.
     const settled = new Set([...inFlight].filter((e) => sigterm - e.started >= 150).map((e) => e.started));
     child.kill('SIGTERM');
-    const exit = await Promise.race([exited, delay(30_000).then(() => ({ code: -1, signal: null }))]);
+    const exit = await Promise.race([exited, deadline(30_000).then(() => ({ code: -1, signal: null }))]);
     stop = true;
     await Promise.all(clients);
 

@@ -12,7 +12,7 @@ import { VideoSourceError } from '../lib/video/errors';
 import { createPipeline } from '../lib/video/pipeline';
 import { runCli } from './helpers/cli';
 import { models } from './helpers/fixtures';
-import { delay, freePort, makeTestMedia, openFdCount, processAlive, startRtspServer, type TestMedia } from './helpers/video';
+import { deadline, delay, freePort, makeTestMedia, openFdCount, processAlive, startRtspServer, type TestMedia } from './helpers/video';
 
 let dir: string;
 let media: TestMedia;
@@ -140,7 +140,7 @@ test.serial('a resolution change mid-stream: every frame at its own size, on a f
     sizes.set(`${e.width}x${e.height}`, (sizes.get(`${e.width}x${e.height}`) ?? 0) + 1);
     if (e.width === 320 && e.detections.length > 0) withObjects++;
   });
-  await Promise.race([file.whenIdle(), delay(60_000)]);
+  await Promise.race([file.whenIdle(), deadline(60_000)]);
   await file.dispose();
   t.deepEqual(Object.fromEntries(sizes), { '640x480': 45, '320x240': 45 }, 'keep-all processed every frame at its own size');
   t.true(withObjects > 30, 'detections on the smaller frames');
@@ -219,7 +219,7 @@ test.serial('the GStreamer decoder (gst-launch-1.0 ... ! fdsink) reads every fra
     pts.push(e.pts);
     if (e.detections.length > 0) withObjects++;
   });
-  await Promise.race([pipeline.whenIdle(), delay(60_000)]);
+  await Promise.race([pipeline.whenIdle(), deadline(60_000)]);
   await pipeline.dispose();
   t.deepEqual(errors, []);
   t.is(pts.length, 45);

@@ -56,6 +56,16 @@ export interface TritonServer {
   stop(): Promise<void>;
 }
 
+/** SIGKILL to the server's whole process group (it and its backend stubs); nothing left is fine. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 export async function startTriton(repository: string, options: TritonServerOptions = {}): Promise<TritonServer> {
   const ports = { http: await freePort(), grpc: await freePort(), metrics: await freePort() };
   const wait = options.wait ?? 'ready';
@@ -68,17 +78,22 @@ export async function startTriton(repository: string, options: TritonServerOptio
     child = spawn(
       'bash',
       [serverScript, 'run', repository, '--http-port', String(ports.http), '--grpc-port', String(ports.grpc), '--metrics-port', String(ports.metrics), '--', ...(options.serverArgs ?? [])],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group: tritonserver forks a Python backend stub per model instance that
+      // inherits these pipes, and a stub busy with a request when its server is SIGKILLed outlives
+      // it (reparented to init), holding the pipes open, so this test process never exited (ava's
+      // 5-minute timeout failed one CI run so). Killing the group kills the stubs with the server.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // 'close': the server has exited and nothing holds its output pipes any more.
+    exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tritonserver exited before it was ${wait}:\n${output.slice(-3000)}`);
       if ((await httpStatus(`${httpUrl}/v2/health/${wait}`)) === 200) return;
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
+        killGroup(child);
         throw new Error(`tritonserver was not ${wait} within ${options.readyTimeoutMs ?? 120_000} ms:\n${output.slice(-3000)}`);
       }
       await delay(250);
@@ -87,7 +102,7 @@ export async function startTriton(repository: string, options: TritonServerOptio
   await launch();
 
   const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    killGroup(child);
     await exited;
   };
   return {
@@ -103,10 +118,12 @@ export async function startTriton(repository: string, options: TritonServerOptio
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const timer = setTimeout(() => killGroup(child), 15_000);
         await exited;
         clearTimeout(timer);
       }
+      // A stub the server did not take down with it goes too.
+      killGroup(child);
     },
   };
 }

@@ -105,3 +105,8 @@ export function processAlive(pid: number): boolean {
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** delay() for the losing side of a Promise.race: its timer does not keep the test process alive once the race is over. */
+export function deadline(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
