@@ -20,6 +20,7 @@ import type { Detection } from '../lib/detect/types';
 import { IOU_THRESHOLDS, RECALL_THRESHOLDS } from '../lib/eval/coco-match';
 import { Int8DetectError } from '../lib/util/errors';
 import { packageRoot } from '../lib/util/package';
+import { seededRandom } from '../lib/util/random';
 import { coco } from './helpers/fixtures';
 import { pycocotoolsScores, pycocotoolsTest } from './helpers/pycocotools';
 
@@ -260,18 +261,6 @@ function liveSeed(): number {
     return seed;
   }
   return Math.floor(Math.random() * 2 ** 31);
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its logged seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function perturbedDetections(groundTruth: CocoDataset, random: () => number): CocoDetection[] {

@@ -5,18 +5,11 @@
  */
 import { fakeQuantize, scaleAndZeroPoint, type ActivationMode } from '../../lib/quantize/qparams';
 import type { Range } from '../../lib/quantize/statistics';
+import { seededRandom } from '../../lib/util/random';
 
-/** mulberry32: a small seeded generator, so every run sees the same values. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Every run sees the same values (other tests import it from here).
+export { seededRandom };
+
 
 export function gaussianSampler(seed: number): () => number {
   const random = seededRandom(seed);

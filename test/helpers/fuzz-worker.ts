@@ -16,18 +16,7 @@ import type { RawFrame } from '../../lib/image/frame';
 import { probe } from '../../lib/probe';
 import { models } from './fixtures';
 import { gridCells, tinyModel } from './tiny-onnx';
-
-/** mulberry32: small, seeded, the same everywhere. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../lib/util/random';
 
 type Random = () => number;
 const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)];
