@@ -21,7 +21,7 @@ const { decodeImage } = require(path.join(dist, 'image', 'decode.js'));
 const { listImages } = require(path.join(dist, 'util', 'files.js'));
 const { COCO_EVAL_DETECT_OPTIONS } = require(path.join(dist, 'detect', 'coco-options.js'));
 const { agreementMetrics } = require(path.join(dist, 'quantize', 'agreement.js'));
-const { estimatedDrop, shiftFrame } = require(path.join(dist, 'quantize', 'mixed-precision.js'));
+const { estimatedDrop, shiftedBack, shiftFrame } = require(path.join(dist, 'quantize', 'mixed-precision.js'));
 const { evaluate, loadCocoDataset, toCocoDetections, categoryIdsByIndex } = require(path.join(dist, 'eval', 'coco.js'));
 const { cpuInfo } = require(path.join(dist, 'hardware', 'cpu.js'));
 const { seededRandom, shuffledWith } = require(path.join(dist, 'util', 'random.js'));
@@ -80,8 +80,7 @@ async function detectAll(model, frames, shifted = false) {
         continue;
       }
       // FP32 on the frame moved by one pixel, boxes moved back: the check's floor.
-      const moved = await engine.detect(shiftFrame(frame), COCO_EVAL_DETECT_OPTIONS);
-      out.push(moved.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
+      out.push(shiftedBack(await engine.detect(shiftFrame(frame), COCO_EVAL_DETECT_OPTIONS)));
     }
     return { detections: out, labels: engine.info.labels.length };
   } finally {

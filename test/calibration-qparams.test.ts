@@ -1,6 +1,6 @@
 import test from 'ava';
 import { fakeQuantize, MINIMUM_SCALE, roundHalfToEven, scaleAndZeroPoint } from '../lib/quantize/qparams';
-import { seededRandom } from './helpers/calibration-reference';
+import { seededRandom } from '../lib/util/random';
 
 test('symmetric INT8: scale = max |x| / 127 as a float32, zero point 0', (t) => {
   t.deepEqual(scaleAndZeroPoint({ min: -1, max: 3 }, 'int8-symmetric'), { scale: Math.fround(3 / 127), zeroPoint: 0 });

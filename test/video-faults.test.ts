@@ -91,7 +91,7 @@ test.serial('a camera that never answers: timeout errors, a bounded number of re
   pipeline.on('error', (e) => errors.push(e.error as VideoSourceError));
   pipeline.on('reconnecting', () => reconnecting++);
   const started = Date.now();
-  await Promise.race([pipeline.whenIdle(), delay(15_000)]);
+  await Promise.race([pipeline.whenIdle(), deadline(15_000)]);
   const elapsed = Date.now() - started;
   await pipeline.dispose();
   sockets.forEach((s) => s.destroy());
@@ -118,7 +118,7 @@ test.serial('wrong credentials: an authentication error, and the password appear
     errors.push(e.error as VideoSourceError);
     record('error')(e);
   });
-  await Promise.race([pipeline.whenIdle(), delay(15_000)]);
+  await Promise.race([pipeline.whenIdle(), deadline(15_000)]);
   await pipeline.dispose();
   await server.stop();
   t.is(errors.length, 1);
@@ -162,7 +162,7 @@ test.serial('ffmpeg missing: an error that says to install it', async (t) => {
   const viaPath = createPipeline({ engine, sources: [{ url: media.slideshow, ffmpegPath: '/nonexistent/bin/ffmpeg' }], statsIntervalMs: 0 });
   const errors: VideoSourceError[] = [];
   viaPath.on('error', (e) => errors.push(e.error as VideoSourceError));
-  await Promise.race([viaPath.whenIdle(), delay(5000)]);
+  await Promise.race([viaPath.whenIdle(), deadline(5000)]);
   await viaPath.dispose();
   t.is(errors.length, 1);
   t.is(errors[0].reason, 'decoder-missing');
@@ -175,7 +175,7 @@ test.serial('ffmpeg missing: an error that says to install it', async (t) => {
     const noPath = createPipeline({ engine, sources: [`rtsp://user:pw123456@127.0.0.1:9/x`], statsIntervalMs: 0 });
     const more: VideoSourceError[] = [];
     noPath.on('error', (e) => more.push(e.error as VideoSourceError));
-    await Promise.race([noPath.whenIdle(), delay(5000)]);
+    await Promise.race([noPath.whenIdle(), deadline(5000)]);
     await noPath.dispose();
     t.is(more[0]?.reason, 'decoder-missing');
     t.regex(more[0].message, /cannot run ffmpeg \(ENOENT\)/);

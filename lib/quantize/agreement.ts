@@ -20,9 +20,9 @@ export interface AgreementOptions {
    * a candidate detection of the same class that matches no confident box counts neither as a hit
    * nor as a false alarm. As in COCO, a detection falls in a region when at least half of its own
    * area (AP50) lies inside it, whatever its size: two small boxes inside one large unsure box are
-   * both ignored. That is the leniency bought, on the boxes FP32 itself doubts. Without them, INT8 lifting
-   * an object FP32 scored 0.24 to 0.26 is a confident false alarm, and on a few dozen frames a
-   * handful of such threshold crossings, as likely right as wrong, decide the check
+   * both ignored. That is the leniency bought, on the boxes FP32 itself doubts. Without them, INT8
+   * lifting an object FP32 scored 0.24 to 0.26 is a confident false alarm, and on a few dozen
+   * frames a handful of such threshold crossings, as likely right as wrong, decide the check
    * (docs/quantization.md, "How far to trust the check"). 0 turns the regions off.
    */
   uncertainThreshold?: number;

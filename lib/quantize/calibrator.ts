@@ -68,8 +68,9 @@ export interface HeldBackSplit {
  * Frames held back for the check unless told otherwise (at most a quarter of them: splitHeldBack).
  * Measured on yolox_nano's Q/DQ models (docs/quantization.md, "How far to trust the check"): on
  * random sets of 32 frames (from 181) the check failed good models (true drop <= 0.5 points) 12 %
- * of the time and caught 1.5-2 point drops 43 % of the time; on 64 frames 11 % and 74 %. Calibration itself
- * gains little from the frames given up (a model calibrated on 40 images lost 0.43 points).
+ * of the time and caught 1.5-2 point drops 43 % of the time; on 64 frames 11 % and 74 %.
+ * Calibration itself gains little from the frames given up (a model calibrated on 40 images lost
+ * 0.43 points).
  */
 export const DEFAULT_HELD_BACK_FRAMES = 64;
 

@@ -183,7 +183,12 @@ export function estimatedDrop(agreementAp50: number, floorAp50: number, referenc
 async function shiftedDetections(emitter: ArtefactEmitter, open: OpenCandidate, heldBack: HeldBackSet): Promise<Detection[][]> {
   const shifted = heldBack.frames.map((frame) => shiftFrame(frame));
   const detections = await candidateDetections(open, emitter.reference, { frames: shifted }, COCO_EVAL_DETECT_OPTIONS);
-  return detections.map((list) => list.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } })));
+  return detections.map(shiftedBack);
+}
+
+/** Detections made on a shiftFrame() crop, moved back into the whole frame's coordinates. */
+export function shiftedBack(detections: readonly Detection[]): Detection[] {
+  return detections.map((d) => ({ ...d, box: { x1: d.box.x1 + 1, y1: d.box.y1 + 1, x2: d.box.x2 + 1, y2: d.box.y2 + 1 } }));
 }
 
 /**

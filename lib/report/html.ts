@@ -5,6 +5,7 @@
  */
 import type { QuantizationReportData, ReportTensor } from './data';
 import type { RangeMethod } from '../quantize/statistics';
+import { PSEUDO_LABEL_THRESHOLD, UNCERTAIN_THRESHOLD } from '../quantize/agreement';
 
 const METHOD_COLOURS: Record<RangeMethod, string> = { minmax: '#2b7bb9', percentile: '#2e9e5b', entropy: '#a45ec2' };
 
@@ -227,7 +228,7 @@ export function renderReportHtml(data: QuantizationReportData): string {
 <main>
 <section><h2>Summary</h2><div class="cards">${cards.join('')}</div></section>
 <section><h2>Accuracy and latency on labelled images</h2>${evaluation}${latency}</section>
-<section><h2>Label-free check</h2><p class="note">INT8 detections scored against FP32's detections (confident FP32 boxes, score ≥ 0.25, as pseudo ground truth; boxes FP32 scored 0.1–0.25 are ignore regions, neither hits nor false alarms) on ${c.heldBackFrames} frames held back from calibration${c.heldBackShared ? ' <b>(shared with calibration: optimistic)</b>' : ''}. Only agreement lost beyond FP32's own one-pixel-shift floor counts towards the estimated drop. Search: ${num(c.seconds)} s.</p>${trials}${sensitivity}</section>
+<section><h2>Label-free check</h2><p class="note">INT8 detections scored against FP32's detections (confident FP32 boxes, score ≥ ${PSEUDO_LABEL_THRESHOLD}, as pseudo ground truth; boxes FP32 scored ${UNCERTAIN_THRESHOLD}–${PSEUDO_LABEL_THRESHOLD} are ignore regions, neither hits nor false alarms) on ${c.heldBackFrames} frames held back from calibration${c.heldBackShared ? ' <b>(shared with calibration: optimistic)</b>' : ''}. Only agreement lost beyond FP32's own one-pixel-shift floor counts towards the estimated drop. Search: ${num(c.seconds)} s.</p>${trials}${sensitivity}</section>
 <section><h2>Kept in float, and why</h2>${kept}</section>
 <section><h2>Per-layer error: FP32 against INT8</h2><p class="note">Each activation of the written model (its DequantizeLinear output, as the next layer reads it) against the FP32 model's, on ${data.layerErrorFrames} held-back frames: SQNR = 10·log10(Σx² / Σ(x−q)²) and cosine similarity. It includes the error inherited from earlier layers.</p>
 <input id="filter" class="filter" placeholder="filter tensors by name"><button id="sort-sqnr">sort by SQNR</button> <button id="sort-graph">graph order</button>

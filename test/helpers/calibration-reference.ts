@@ -7,10 +7,6 @@ import { fakeQuantize, scaleAndZeroPoint, type ActivationMode } from '../../lib/
 import type { Range } from '../../lib/quantize/statistics';
 import { seededRandom } from '../../lib/util/random';
 
-// Every run sees the same values (other tests import it from here).
-export { seededRandom };
-
-
 export function gaussianSampler(seed: number): () => number {
   const random = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
